@@ -1,0 +1,123 @@
+"""The adapter interface: what every provider type implements.
+
+An adapter is built per operation from a :class:`ProviderConfig` (the decrypted provider
+record) and :class:`HttpSettings` (timeouts, retries, base-URL policy). It has three
+required methods; everything else (HTTP discipline, error mapping) is shared machinery.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """The provider record an adapter works on, with the key already decrypted.
+
+    ``api_key`` is excluded from ``repr`` so the config can be logged or shown in a
+    traceback without leaking the key.
+    """
+
+    provider_type: str
+    name: str = ""
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    org_id: str | None = None
+    deployment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How adapters talk HTTP. Built from the extension's config."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_retries: int = 2
+    backoff_base: float = 0.5
+    max_retry_after: float = 10.0
+    allow_private_networks: bool = True
+    show_concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    """Outcome of :meth:`ProviderAdapter.test_connection`."""
+
+    status: Literal["valid", "invalid"]
+    message: str
+    latency_ms: int | None = None
+    error_kind: str | None = None
+
+
+@dataclass
+class DiscoveredModel:
+    """One chat-capable model a provider offers.
+
+    ``meta`` records where each fact came from, e.g.
+    ``{"sources": {"contextWindow": "provider", "inputCostPer1k": "models.dev"}, "raw": {...}}``.
+    """
+
+    provider_model_id: str
+    display_name: str
+    modality: list[str] = field(default_factory=lambda: ["text"])
+    context_window: int | None = None
+    input_cost_per_1k: float | None = None
+    output_cost_per_1k: float | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """Which provider fields a type takes: ``required``, ``optional`` or absent (refused)."""
+
+    api_key: Literal["required", "optional", "refused"] = "required"
+    base_url: Literal["required", "optional", "refused"] = "optional"
+    org_id: Literal["required", "optional", "refused"] = "refused"
+    deployment_id: Literal["required", "optional", "refused"] = "refused"
+
+
+class ProviderAdapter(ABC):
+    """Base class of every provider type.
+
+    Subclasses set the class attributes and implement the three methods. Register them
+    in :mod:`task_master_llm.adapters.registry` (built-ins) or through the entry-point
+    group ``task_master_llm.adapters`` (third parties).
+    """
+
+    #: the providerType stored on the record, e.g. "google"
+    type_name: ClassVar[str]
+    #: shown in the page's type dropdown, e.g. "Google"
+    display_name: ClassVar[str]
+    #: used when the record has no baseUrl (None: the type requires one)
+    default_base_url: ClassVar[str | None] = None
+    #: which fields the type takes
+    fields: ClassVar[FieldRule] = FieldRule()
+
+    def __init__(self, config: ProviderConfig, settings: HttpSettings | None = None) -> None:
+        self.config = config
+        self.settings = settings or HttpSettings()
+
+    @property
+    def base_url(self) -> str:
+        """The effective base URL without a trailing slash."""
+        url = self.config.base_url or self.default_base_url or ""
+        return url.rstrip("/")
+
+    @abstractmethod
+    def test_connection(self) -> ConnectionResult:
+        """Prove the credentials with the cheapest harmless call. Never raises for
+        provider failures: they become an ``invalid`` result with an ``error_kind``."""
+
+    @abstractmethod
+    def discover_models(self) -> list[DiscoveredModel]:
+        """List the provider's chat models, following pagination.
+
+        Raises :class:`task_master_llm.errors.ProviderError` on failure.
+        """
+
+    @abstractmethod
+    def talon_credentials(self, provider_model_id: str) -> dict[str, str]:
+        """``{"model": "type/id", "apiKey": ..., "baseUrl": ...}`` for the gateway, keys
+        with no value left out (the gateway refuses nulls)."""

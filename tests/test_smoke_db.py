@@ -1,0 +1,9 @@
+from pymongo.errors import DuplicateKeyError
+import pytest
+
+
+def test_database_enforces_unique_index(db):
+    db.Thing.create_index("name", unique=True)
+    db.Thing.insert_one({"name": "a"})
+    with pytest.raises(DuplicateKeyError):
+        db.Thing.insert_one({"name": "a"})
