@@ -1,0 +1,137 @@
+"""What every route shares: auth checks, JSON bodies, the success envelope, errors, docs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, jsonify, request
+from flask_login import current_user
+from marshmallow import Schema
+from werkzeug.exceptions import HTTPException
+
+from task_master_llm.errors import (
+    AuthenticationRequired,
+    LlmRegistryError,
+    PermissionDenied,
+    UnsupportedMediaType,
+)
+from task_master_llm.extension import get_state
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("task_master_llm.api")
+
+
+def ok(data: Any, status: int = 200) -> tuple[Response, int]:
+    """The success envelope ``{"data": ...}``."""
+    return jsonify({"data": data}), status
+
+
+def json_body() -> Any:
+    """The request's JSON body; 415 when it is not JSON, 400 when it does not parse."""
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "Send the request body as JSON with Content-Type: application/json."
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        from task_master_llm.errors import ValidationError
+
+        raise ValidationError(
+            "The request body is not valid JSON.", fields={"_body": ["Not valid JSON."]}
+        )
+    return data
+
+
+def _user() -> Any:
+    user = current_user
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise AuthenticationRequired("Log in to use this API.")
+    return user
+
+
+def login_required(view: F) -> F:
+    """401 JSON (never a redirect) when nobody is logged in."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _user()
+        return view(*args, **kwargs)
+
+    wrapper._openapi_auth = "user"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """401 when nobody is logged in, 403 when the user is not an admin."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = _user()
+        if not get_state().settings.is_admin(user):
+            raise PermissionDenied("Only administrators may do this.")
+        return view(*args, **kwargs)
+
+    wrapper._openapi_auth = "admin"  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def is_admin() -> bool:
+    """Whether the current user is an admin."""
+    return bool(get_state().settings.is_admin(current_user))
+
+
+def doc(
+    summary: str,
+    *,
+    body: type[Schema] | Schema | None = None,
+    responses: dict[int, type[Schema] | Schema | None] | None = None,
+    params: list[dict[str, Any]] | None = None,
+    many: bool = False,
+) -> Callable[[F], F]:
+    """Attach OpenAPI facts to a view; ``/openapi.json`` is built from them.
+
+    ``responses`` maps a success status to the schema of ``data`` (None: no body).
+    Error statuses are added from the auth level and whether a body is taken.
+    """
+
+    def decorate(view: F) -> F:
+        view._openapi = {  # type: ignore[attr-defined]
+            "summary": summary,
+            "body": body,
+            "responses": responses or {200: None},
+            "params": params or [],
+            "many": many,
+        }
+        return view
+
+    return decorate
+
+
+def handle_error(exc: Exception) -> tuple[Response, int]:
+    """One place that turns errors into ``{"error": {...}}`` for the blueprint's routes."""
+    if isinstance(exc, LlmRegistryError):
+        status = exc.status if 400 <= exc.status < 600 else 500
+        if status >= 500 and status != 502:
+            log.error("registry error %s: %s", exc.code, exc.message)
+        return jsonify(exc.to_dict()), status
+    if isinstance(exc, HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        body = {"error": {"code": code, "message": exc.description or exc.name, "fields": {}}}
+        return jsonify(body), exc.code or 500
+    log.exception("unexpected error in %s %s", request.method, request.path)
+    body = {
+        "error": {
+            "code": "internal_error",
+            "message": "Something went wrong on the server; the error was logged.",
+            "fields": {},
+        }
+    }
+    return jsonify(body), 500
+
+
+def install_error_handler(bp: Blueprint) -> None:
+    """Scope the JSON error handler to one blueprint (never the host's routes)."""
+    bp.register_error_handler(Exception, handle_error)

@@ -1,0 +1,141 @@
+"""Configuration keys, their defaults, and validation at ``init_app``.
+
+Every key is read from ``app.config`` first and from the environment variable of the same
+name when the app config lacks it. Values from the environment arrive as strings and are
+converted here, so a typo fails at start-up with the key's name, not on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from task_master_llm.errors import ConfigurationError
+
+
+def default_is_admin(user: Any) -> bool:
+    """True when ``user.is_admin`` is true or ``user.role`` / ``user.roles`` says "admin"."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if getattr(user, "is_admin", False) is True:
+        return True
+    role = getattr(user, "role", None)
+    if isinstance(role, str) and role.strip().lower() == "admin":
+        return True
+    roles = getattr(user, "roles", None)
+    if isinstance(roles, str):
+        roles = [roles]
+    if isinstance(roles, (list, tuple, set, frozenset)):
+        return any(isinstance(r, str) and r.strip().lower() == "admin" for r in roles)
+    return False
+
+
+#: key -> (default, kind). kind drives conversion of environment strings.
+DEFAULTS: dict[str, tuple[Any, str]] = {
+    "LLM_ENCRYPTION_KEY": (None, "str"),
+    "LLM_ENCRYPTION_KEY_PREVIOUS": (None, "str"),
+    "TASK_MASTER_LLM_MONGO_URI": (None, "str"),
+    "TASK_MASTER_LLM_DATABASE": ("task_master", "str"),
+    "TASK_MASTER_LLM_URL_PREFIX": ("/api/llm", "str"),
+    "TASK_MASTER_LLM_AGENTS_URL_PREFIX": ("/api/agents", "str"),
+    "TASK_MASTER_LLM_AGENTS_API": (True, "bool"),
+    "TASK_MASTER_LLM_PAGE_URL": ("/llm", "str"),
+    "TASK_MASTER_LLM_PAGE": (True, "bool"),
+    "TASK_MASTER_LLM_PROVIDER_COLLECTION": ("LlmProvider", "str"),
+    "TASK_MASTER_LLM_MODEL_COLLECTION": ("LlmModel", "str"),
+    "TASK_MASTER_LLM_AGENT_COLLECTION": ("Agent", "str"),
+    "TASK_MASTER_LLM_IS_ADMIN": (default_is_admin, "callable"),
+    "TASK_MASTER_LLM_CAN_MANAGE_AGENTS": (None, "callable"),
+    "TASK_MASTER_LLM_CONNECT_TIMEOUT": (5.0, "float"),
+    "TASK_MASTER_LLM_READ_TIMEOUT": (20.0, "float"),
+    "TASK_MASTER_LLM_MAX_RETRIES": (2, "int"),
+    "TASK_MASTER_LLM_MAX_RETRY_AFTER": (10.0, "float"),
+    "TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS": (True, "bool"),
+    "TASK_MASTER_LLM_DISCOVERY_CONCURRENCY": (8, "int"),
+    "TALON_GATEWAY_URL": (None, "str"),
+    "TALON_GATEWAY_TOKEN": (None, "str"),
+    "TASK_MASTER_LLM_TALON_TIMEOUT": (10.0, "float"),
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _convert(key: str, value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    try:
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError(value)
+        if kind == "int":
+            result = int(value)
+            if result < 0:
+                raise ValueError(value)
+            return result
+        if kind == "float":
+            result = float(value)
+            if result <= 0:
+                raise ValueError(value)
+            return result
+        if kind == "callable":
+            if not callable(value):
+                raise ValueError(value)
+            return value
+        return str(value) if value != "" else None
+    except (TypeError, ValueError):
+        expected = {
+            "bool": "true or false",
+            "int": "a whole number >= 0",
+            "float": "a number > 0",
+            "callable": "a callable taking the user",
+        }.get(kind, "a string")
+        raise ConfigurationError(f"{key} must be {expected}.") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one app."""
+
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    @property
+    def is_admin(self) -> Callable[[Any], bool]:
+        return self.values["TASK_MASTER_LLM_IS_ADMIN"]
+
+    @property
+    def can_manage_agents(self) -> Callable[[Any], bool]:
+        return self.values["TASK_MASTER_LLM_CAN_MANAGE_AGENTS"] or self.is_admin
+
+
+def load_settings(config: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+    """Read every key from ``config`` (setting defaults there) or the environment."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for key, (default, kind) in DEFAULTS.items():
+        if key in config and config[key] is not None:
+            raw = config[key]
+        elif key in environ and kind != "callable":
+            raw = environ[key]
+        else:
+            raw = default
+        value = _convert(key, raw, kind)
+        config.setdefault(key, value)
+        values[key] = value
+    for key in ("TASK_MASTER_LLM_URL_PREFIX", "TASK_MASTER_LLM_AGENTS_URL_PREFIX",
+                "TASK_MASTER_LLM_PAGE_URL"):
+        if not str(values[key]).startswith("/"):
+            raise ConfigurationError(f"{key} must start with '/', got {values[key]!r}.")
+        values[key] = str(values[key]).rstrip("/") or "/"
+    return Settings(values)

@@ -1,0 +1,270 @@
+"""Provider service: create, edit, delete, test and discover, on top of the stores.
+
+The plaintext key exists here only between :meth:`ProviderService.adapter_for` decrypting
+it and the adapter using it; it is never returned, logged or put in an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
+
+from task_master_llm.adapters import get_adapter_class
+from task_master_llm.adapters.base import (
+    ConnectionResult,
+    DiscoveredModel,
+    ProviderAdapter,
+    ProviderConfig,
+)
+from task_master_llm.errors import (
+    DecryptionError,
+    NotFound,
+    ProviderKeyUnreadable,
+    ValidationError,
+)
+from task_master_llm.netpolicy import validate_base_url
+from task_master_llm.store import parse_object_id, utcnow
+from task_master_llm.vault import from_document, to_document
+
+if TYPE_CHECKING:
+    from task_master_llm.extension import RegistryState
+
+log = logging.getLogger(__name__)
+
+#: API field -> attribute of the adapter's FieldRule
+_RULED_FIELDS = {
+    "apiKey": "api_key",
+    "baseUrl": "base_url",
+    "orgId": "org_id",
+    "deploymentId": "deployment_id",
+}
+_KEY_FIELDS = ("encryptedApiKey", "apiKeyNonce", "apiKeyTag", "apiKeyKeyId", "apiKeyLast4")
+
+
+def last4(api_key: str) -> str:
+    """The last four characters shown as ``****abcd`` (fewer for very short keys)."""
+    return api_key[-4:] if len(api_key) >= 8 else ""
+
+
+class ProviderService:
+    """Everything the provider routes do, independent of Flask."""
+
+    def __init__(self, state: RegistryState) -> None:
+        self.state = state
+        self.store = state.providers
+        self.models = state.models
+
+    # --- reads -----------------------------------------------------------------------
+    def list(self) -> list[dict[str, Any]]:
+        """All providers as API objects, with their model counts (two queries)."""
+        docs = self.store.list()
+        counts = self.models.count_by_provider([d["_id"] for d in docs])
+        return [self.to_api(d, counts.get(d["_id"], 0)) for d in docs]
+
+    def get(self, provider_id: Any) -> dict[str, Any]:
+        """One provider as an API object."""
+        doc = self.store.get(provider_id)
+        return self.to_api(doc, self.models.count_by_provider([doc["_id"]]).get(doc["_id"], 0))
+
+    def to_api(self, doc: Mapping[str, Any], model_count: int) -> dict[str, Any]:
+        """A document plus derived fields; the schema drops everything else."""
+        cls = get_adapter_class(doc["providerType"])
+        has_key = bool(doc.get("encryptedApiKey"))
+        tail = doc.get("apiKeyLast4") or ""
+        return {
+            **doc,
+            "effectiveBaseUrl": doc.get("baseUrl") or cls.default_base_url,
+            "hasApiKey": has_key,
+            "apiKeyLast4": tail or None,
+            "apiKeyMasked": ("****" + tail) if has_key else None,
+            "modelCount": model_count,
+        }
+
+    # --- writes ----------------------------------------------------------------------
+    def create(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate the fields for the type, encrypt the key, insert (409 on a duplicate)."""
+        cls = get_adapter_class(data["providerType"])
+        values = {k: data.get(k) for k in _RULED_FIELDS}
+        self._check_fields(cls, values, creating=True)
+        doc: dict[str, Any] = {
+            "_id": ObjectId(),
+            "name": data["name"],
+            "providerType": cls.type_name,
+            "status": "unknown",
+        }
+        for field in ("baseUrl", "orgId", "deploymentId"):
+            if values[field] is not None:
+                doc[field] = values[field]
+        if values["apiKey"]:
+            doc.update(self._encrypt_key(doc["_id"], values["apiKey"]))
+        doc = self.store.insert(doc)
+        log.info("provider created id=%s type=%s", doc["_id"], doc["providerType"])
+        return self.to_api(doc, 0)
+
+    def update(self, provider_id: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply a PATCH. A new key is re-encrypted and resets the status to unknown."""
+        doc = self.store.get(provider_id)
+        cls = get_adapter_class(doc["providerType"])
+        if "providerType" in data and data["providerType"] != doc["providerType"]:
+            raise ValidationError(
+                "A provider's type cannot change. Create a new provider of type "
+                f"{data['providerType']!r} instead, then delete this one.",
+                fields={"providerType": ["Cannot be changed; create a new provider instead."]},
+            )
+        merged = {
+            "apiKey": data["apiKey"] if "apiKey" in data else ("****" if doc.get(
+                "encryptedApiKey") else None),
+            "baseUrl": data.get("baseUrl", doc.get("baseUrl")),
+            "orgId": data.get("orgId", doc.get("orgId")),
+            "deploymentId": data.get("deploymentId", doc.get("deploymentId")),
+        }
+        self._check_fields(cls, merged, creating=False, given=set(data))
+        set_fields: dict[str, Any] = {}
+        unset: list[str] = []
+        if "name" in data:
+            set_fields["name"] = data["name"]
+        for field in ("baseUrl", "orgId", "deploymentId"):
+            if field in data:
+                if data[field] is None:
+                    unset.append(field)
+                else:
+                    set_fields[field] = data[field]
+        credentials_changed = False
+        if "apiKey" in data:
+            credentials_changed = True
+            if data["apiKey"]:
+                set_fields.update(self._encrypt_key(doc["_id"], data["apiKey"]))
+            else:
+                unset.extend(_KEY_FIELDS)
+        if "baseUrl" in data and data["baseUrl"] != doc.get("baseUrl"):
+            credentials_changed = True
+        if "deploymentId" in data and data["deploymentId"] != doc.get("deploymentId"):
+            credentials_changed = True
+        if credentials_changed:
+            set_fields.update(status="unknown", statusMessage=None, lastErrorKind=None)
+        new = self.store.update(doc["_id"], set_fields, tuple(unset))
+        if credentials_changed:
+            self.state.on_provider_credentials_changed(new["_id"])
+        count = self.models.count_by_provider([new["_id"]]).get(new["_id"], 0)
+        return self.to_api(new, count)
+
+    def delete(self, provider_id: Any) -> dict[str, Any]:
+        """Delete a provider and its models, in an order that a crash cannot break.
+
+        1. mark the provider ``deleting`` (hidden, unusable for new agents);
+        2. detach the agents that use its models (they keep their legacy model string);
+        3. delete its models; 4. delete the provider. Repeating the call resumes.
+        """
+        oid = parse_object_id(provider_id, "provider")
+        doc = self.store.find(oid)
+        if doc is None:
+            raise NotFound(f"No provider with id {str(provider_id)[:64]!r}.")
+        self.store.mark_deleting(oid)
+        model_ids = self.models.ids_by_provider(oid)
+        detached = self.state.on_models_removing(model_ids)
+        deleted = self.models.delete_by_provider(oid)
+        self.store.remove(oid)
+        log.info("provider deleted id=%s models=%d agents=%d", oid, deleted, len(detached))
+        return {"id": str(oid), "deletedModels": deleted, "detachedAgents": detached}
+
+    # --- upstream --------------------------------------------------------------------
+    def adapter_for(self, doc: Mapping[str, Any]) -> ProviderAdapter:
+        """An adapter with the decrypted key; a key that won't decrypt is a clean 409."""
+        cls = get_adapter_class(doc["providerType"])
+        api_key = self.decrypt_key(doc)
+        config = ProviderConfig(
+            provider_type=doc["providerType"],
+            name=doc.get("name", ""),
+            base_url=doc.get("baseUrl"),
+            api_key=api_key,
+            org_id=doc.get("orgId"),
+            deployment_id=doc.get("deploymentId"),
+        )
+        return cls(config, self.state.http_settings)
+
+    def decrypt_key(self, doc: Mapping[str, Any]) -> str | None:
+        """The plaintext key of a provider document, or None when it has none."""
+        value = from_document(doc)
+        if value is None:
+            return None
+        try:
+            return self.state.vault.decrypt(value, record_id=str(doc["_id"]), field="apiKey")
+        except DecryptionError:
+            raise ProviderKeyUnreadable(doc.get("name", str(doc["_id"]))) from None
+
+    def test(self, provider_id: Any) -> ConnectionResult:
+        """Run the adapter's connection test and store the outcome on the provider."""
+        doc = self.store.get(provider_id)
+        result = self.adapter_for(doc).test_connection()
+        fields: dict[str, Any] = {
+            "status": result.status,
+            "statusMessage": result.message,
+            "lastErrorKind": result.error_kind,
+            "lastLatencyMs": result.latency_ms,
+        }
+        if result.status == "valid":
+            fields["lastValidatedAt"] = utcnow()
+        self.store.update(doc["_id"], fields, touch=False)
+        return result
+
+    def discover(self, provider_id: Any) -> list[dict[str, Any]]:
+        """The provider's chat models, each marked with whether it is registered."""
+        doc = self.store.get(provider_id)
+        found: list[DiscoveredModel] = self.adapter_for(doc).discover_models()
+        registered = {m["providerModelId"]: m["_id"] for m in self.models.by_provider(doc["_id"])}
+        out = []
+        for model in found:
+            model_id = registered.get(model.provider_model_id)
+            out.append(
+                {
+                    "providerModelId": model.provider_model_id,
+                    "displayName": model.display_name,
+                    "modality": list(model.modality),
+                    "contextWindow": model.context_window,
+                    "inputCostPer1k": model.input_cost_per_1k,
+                    "outputCostPer1k": model.output_cost_per_1k,
+                    "meta": model.meta,
+                    "registered": model_id is not None,
+                    "modelId": str(model_id) if model_id else None,
+                }
+            )
+        return out
+
+    # --- helpers ---------------------------------------------------------------------
+    def _encrypt_key(self, provider_id: ObjectId, api_key: str) -> dict[str, Any]:
+        value = self.state.vault.encrypt(api_key, record_id=str(provider_id), field="apiKey")
+        return {**to_document(value), "apiKeyLast4": last4(api_key)}
+
+    def _check_fields(
+        self,
+        cls: type[ProviderAdapter],
+        values: Mapping[str, Any],
+        *,
+        creating: bool,
+        given: set[str] | None = None,
+    ) -> None:
+        """400 naming each field the type refuses or needs."""
+        errors: dict[str, list[str]] = {}
+        label = cls.display_name
+        for api_field, rule_attr in _RULED_FIELDS.items():
+            rule = getattr(cls.fields, rule_attr)
+            value = values.get(api_field)
+            was_given = creating or (given is not None and api_field in given)
+            if rule == "refused" and value is not None and was_given:
+                errors[api_field] = [f"{label} providers do not take {api_field}."]
+            elif rule == "required" and not value:
+                errors[api_field] = [f"Required for {label} providers."]
+        base_url = values.get("baseUrl")
+        if base_url and "baseUrl" not in errors:
+            try:
+                validate_base_url(base_url)
+            except ValidationError as exc:
+                errors.update(exc.fields)
+        if errors:
+            raise ValidationError(
+                "Invalid fields: " + ", ".join(sorted(errors)) + ".", fields=errors
+            )
+

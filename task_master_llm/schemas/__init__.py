@@ -1,0 +1,26 @@
+"""Marshmallow schemas for every request and response body.
+
+Request schemas validate and reject unknown fields; response schemas are the one place
+where stored documents become API objects (ids as strings, UTC ISO dates, no key material).
+"""
+
+from task_master_llm.schemas.common import ErrorSchema, load_body
+from task_master_llm.schemas.providers import (
+    ConnectionResultSchema,
+    DiscoveredModelSchema,
+    ProviderCreateSchema,
+    ProviderDeleteResultSchema,
+    ProviderSchema,
+    ProviderUpdateSchema,
+)
+
+__all__ = [
+    "ConnectionResultSchema",
+    "DiscoveredModelSchema",
+    "ErrorSchema",
+    "ProviderCreateSchema",
+    "ProviderDeleteResultSchema",
+    "ProviderSchema",
+    "ProviderUpdateSchema",
+    "load_body",
+]

@@ -1,0 +1,77 @@
+"""Shared schema pieces: ids, dates, the error body, and loading a request body."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import Schema, fields
+from marshmallow import ValidationError as MarshmallowValidationError
+
+from task_master_llm.errors import ValidationError
+
+
+class ObjectIdField(fields.Field):
+    """An ObjectId dumped as its 24-hex string."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or len(value) != 24:
+            raise MarshmallowValidationError("Must be a 24-character id.")
+        try:
+            int(value, 16)
+        except ValueError:
+            raise MarshmallowValidationError("Must be a 24-character id.") from None
+        return value
+
+
+class UtcDateTime(fields.Field):
+    """A BSON date dumped as ISO 8601 in UTC with a ``Z``."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """Normalise a datetime to aware UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields")
+    errorKind = fields.String()
+
+
+class ErrorSchema(Schema):
+    """``{"error": {"code", "message", "fields"}}``"""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+def load_body(schema: Schema, data: Any) -> dict[str, Any]:
+    """Validate ``data`` with ``schema``; failures become a 400 naming each field."""
+    if not isinstance(data, dict):
+        raise ValidationError(
+            "The request body must be a JSON object.", fields={"_body": ["Expected an object."]}
+        )
+    try:
+        return schema.load(data)
+    except MarshmallowValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_body": exc.messages}
+        unknown = [k for k, v in messages.items() if v == ["Unknown field."]]
+        names = ", ".join(sorted(str(k) for k in messages))
+        text = f"Invalid fields: {names}."
+        if unknown and len(unknown) == len(messages):
+            text = f"Unknown fields: {', '.join(sorted(unknown))}."
+        raise ValidationError(text, fields=messages) from None

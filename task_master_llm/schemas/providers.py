@@ -1,0 +1,112 @@
+"""Provider request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load, validate
+
+from task_master_llm.schemas.common import ObjectIdField, UtcDateTime
+
+_NAME = validate.Length(min=1, max=100)
+_SHORT = validate.Length(min=1, max=200)
+_KEY = validate.Length(min=1, max=4096)
+_URL = validate.Length(min=1, max=2048)
+
+
+class _StripStrings(Schema):
+    """Strips surrounding whitespace of string inputs; an empty string means "none"."""
+
+    @pre_load
+    def _strip(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                value = value.strip()
+                if value == "" and key != "name":
+                    value = None
+            out[key] = value
+        return out
+
+
+class ProviderCreateSchema(_StripStrings):
+    """POST /providers. Which of the optional fields a type takes is checked per type."""
+
+    name = fields.String(required=True, validate=_NAME)
+    providerType = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    apiKey = fields.String(allow_none=True, validate=_KEY)
+    baseUrl = fields.String(allow_none=True, validate=_URL)
+    orgId = fields.String(allow_none=True, validate=_SHORT)
+    deploymentId = fields.String(allow_none=True, validate=_SHORT)
+
+
+class ProviderUpdateSchema(_StripStrings):
+    """PATCH /providers/<id>: any subset; ``null`` (or "") clears an optional field."""
+
+    name = fields.String(validate=_NAME)
+    providerType = fields.String(validate=validate.Length(min=1, max=64))
+    apiKey = fields.String(allow_none=True, validate=_KEY)
+    baseUrl = fields.String(allow_none=True, validate=_URL)
+    orgId = fields.String(allow_none=True, validate=_SHORT)
+    deploymentId = fields.String(allow_none=True, validate=_SHORT)
+
+
+class ProviderSchema(Schema):
+    """A provider as the API shows it: never the key, only whether there is one."""
+
+    id = ObjectIdField(attribute="_id", required=True)
+    name = fields.String(required=True)
+    providerType = fields.String(required=True)
+    baseUrl = fields.String(allow_none=True)
+    effectiveBaseUrl = fields.String(allow_none=True)
+    orgId = fields.String(allow_none=True)
+    deploymentId = fields.String(allow_none=True)
+    hasApiKey = fields.Boolean(required=True)
+    apiKeyLast4 = fields.String(allow_none=True)
+    apiKeyMasked = fields.String(allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(["unknown", "valid", "invalid"]))
+    statusMessage = fields.String(allow_none=True)
+    lastErrorKind = fields.String(allow_none=True)
+    lastValidatedAt = UtcDateTime(allow_none=True)
+    lastLatencyMs = fields.Integer(allow_none=True)
+    modelCount = fields.Integer(required=True)
+    createdAt = UtcDateTime()
+    updatedAt = UtcDateTime()
+
+
+class ConnectionResultSchema(Schema):
+    """The outcome of POST /providers/<id>/test."""
+
+    status = fields.String(required=True, validate=validate.OneOf(["valid", "invalid"]))
+    message = fields.String(required=True)
+    latencyMs = fields.Integer(allow_none=True)
+    errorKind = fields.String(allow_none=True)
+
+
+class DiscoveredModelSchema(Schema):
+    """One model the provider offers, as GET /providers/<id>/discover lists it."""
+
+    providerModelId = fields.String(required=True)
+    displayName = fields.String(required=True)
+    modality = fields.List(fields.String(), required=True)
+    contextWindow = fields.Integer(allow_none=True)
+    inputCostPer1k = fields.Float(allow_none=True)
+    outputCostPer1k = fields.Float(allow_none=True)
+    meta = fields.Dict()
+    registered = fields.Boolean(required=True)
+    modelId = fields.String(allow_none=True)
+
+
+class AffectedAgentSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ProviderDeleteResultSchema(Schema):
+    """What a provider delete removed and which agents it detached."""
+
+    id = fields.String(required=True)
+    deletedModels = fields.Integer(required=True)
+    detachedAgents = fields.List(fields.Nested(AffectedAgentSchema), required=True)

@@ -1,0 +1,109 @@
+"""The ``LlmProvider`` collection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from task_master_llm.errors import Conflict, NotFound
+from task_master_llm.store.base import parse_object_id, utcnow
+
+
+class ProviderStore:
+    """CRUD on provider documents. Uniqueness of ``name`` comes from a unique index."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    def ensure_indexes(self) -> None:
+        """Create the indexes this store relies on (idempotent)."""
+        self.collection.create_index("name", unique=True, name="name_unique")
+
+    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Insert a new provider; a duplicate name is a 409."""
+        now = utcnow()
+        doc.setdefault("_id", ObjectId())
+        doc.setdefault("status", "unknown")
+        doc.setdefault("createdAt", now)
+        doc.setdefault("updatedAt", now)
+        try:
+            self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            raise Conflict(
+                f"A provider named {doc.get('name')!r} already exists.",
+                fields={"name": ["A provider with this name already exists."]},
+            ) from None
+        return doc
+
+    def get(self, provider_id: Any, *, include_deleting: bool = False) -> dict[str, Any]:
+        """One provider by id; 404 when missing or malformed."""
+        oid = parse_object_id(provider_id, "provider")
+        query: dict[str, Any] = {"_id": oid}
+        if not include_deleting:
+            query["deleting"] = {"$ne": True}
+        doc = self.collection.find_one(query)
+        if doc is None:
+            raise NotFound(f"No provider with id {str(provider_id)[:64]!r}.")
+        return doc
+
+    def find(self, provider_id: Any) -> dict[str, Any] | None:
+        """One provider by id or None (no error), including those being deleted."""
+        try:
+            oid = parse_object_id(provider_id, "provider")
+        except NotFound:
+            return None
+        return self.collection.find_one({"_id": oid})
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every provider that is not being deleted, by name."""
+        return list(self.collection.find({"deleting": {"$ne": True}}).sort("name", 1))
+
+    def by_ids(self, ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+        """Providers keyed by id, for joining onto models in one query."""
+        if not ids:
+            return {}
+        return {d["_id"]: d for d in self.collection.find({"_id": {"$in": list(set(ids))}})}
+
+    def update(
+        self,
+        provider_id: ObjectId,
+        set_fields: Mapping[str, Any],
+        unset_fields: tuple[str, ...] = (),
+        *,
+        touch: bool = True,
+    ) -> dict[str, Any]:
+        """Apply ``$set``/``$unset`` and return the new document; duplicate name is a 409."""
+        update: dict[str, Any] = {"$set": dict(set_fields)}
+        if touch:
+            update["$set"]["updatedAt"] = utcnow()
+        if unset_fields:
+            update["$unset"] = {f: "" for f in unset_fields}
+        try:
+            doc = self.collection.find_one_and_update(
+                {"_id": provider_id, "deleting": {"$ne": True}},
+                update,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            raise Conflict(
+                f"A provider named {set_fields.get('name')!r} already exists.",
+                fields={"name": ["A provider with this name already exists."]},
+            ) from None
+        if doc is None:
+            raise NotFound(f"No provider with id {str(provider_id)!r}.")
+        return doc
+
+    def mark_deleting(self, provider_id: ObjectId) -> None:
+        """First step of a delete: hide the provider so nothing new can use it."""
+        self.collection.update_one(
+            {"_id": provider_id}, {"$set": {"deleting": True, "updatedAt": utcnow()}}
+        )
+
+    def remove(self, provider_id: ObjectId) -> None:
+        """Last step of a delete."""
+        self.collection.delete_one({"_id": provider_id})
