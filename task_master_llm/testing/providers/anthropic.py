@@ -1,0 +1,164 @@
+"""A local Anthropic ``/v1/models`` (limit + after_id pages) per contracts/providers.md."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from task_master_llm.testing.providers._base import FakeServer, Reply, Request, now_rfc3339
+
+ANTHROPIC_DEMO_KEY = "demo-anthropic-key"
+LIMIT_DEFAULT = 20
+LIMIT_MAX = 1000
+
+
+def _caps(image: bool, thinking: bool) -> dict[str, Any]:
+    return {
+        "image_input": {"supported": image},
+        "pdf_input": {"supported": image},
+        "thinking": {"supported": thinking},
+    }
+
+
+#: Newest first, as the API lists them. Older entries lack the optional fields.
+ANTHROPIC_MODELS: list[dict[str, Any]] = [
+    {"id": "claude-sonnet-4-5-20250929", "display_name": "Claude Sonnet 4.5",
+     "created_at": "2025-09-29T00:00:00Z", "max_input_tokens": 1000000, "max_tokens": 64000,
+     "capabilities": _caps(True, True), "lifecycle": "active"},
+    {"id": "claude-opus-4-1-20250805", "display_name": "Claude Opus 4.1",
+     "created_at": "2025-08-05T00:00:00Z", "max_input_tokens": 200000, "max_tokens": 32000,
+     "capabilities": _caps(True, True), "lifecycle": "active"},
+    {"id": "claude-sonnet-4-20250514", "display_name": "Claude Sonnet 4",
+     "created_at": "2025-05-14T00:00:00Z", "max_input_tokens": 200000, "max_tokens": 64000,
+     "capabilities": _caps(True, True)},
+    {"id": "claude-3-7-sonnet-20250219", "display_name": "Claude Sonnet 3.7",
+     "created_at": "2025-02-19T00:00:00Z", "max_input_tokens": 200000},
+    {"id": "claude-3-5-haiku-20241022", "display_name": "Claude Haiku 3.5",
+     "created_at": "2024-10-22T00:00:00Z", "lifecycle": "deprecated",
+     "deprecated_at": "2025-06-01T00:00:00Z", "retires_at": "2026-02-19T00:00:00Z"},
+    {"id": "claude-3-haiku-20240307", "display_name": "Claude Haiku 3",
+     "created_at": "2024-03-07T00:00:00Z"},
+]
+
+
+def anthropic_models(count: int | None = None) -> list[dict[str, Any]]:
+    """The hand-written models (newest first), cut or padded to ``count``."""
+    models = [dict(m, type="model") for m in ANTHROPIC_MODELS]
+    if count is None:
+        return models
+    for i in range(max(0, count - len(models))):
+        n = i + 1
+        entry: dict[str, Any] = {
+            "type": "model", "id": f"claude-gen-{n:04d}", "display_name": f"Claude Gen {n:04d}",
+            "created_at": now_rfc3339(offset_days=400 + n),
+        }
+        if n % 2:
+            entry["max_input_tokens"] = 200000
+            entry["capabilities"] = _caps(n % 3 == 0, False)
+        models.append(entry)
+    return models[:count]
+
+
+class AnthropicServer(FakeServer):
+    """Anthropic's ``GET /v1/models`` and ``GET /v1/models/{id}``.
+
+    Requires ``x-api-key`` and ``anthropic-version``. Extra knob: ``models``.
+    """
+
+    provider_type = "anthropic"
+    DEMO_KEY = ANTHROPIC_DEMO_KEY
+
+    def __init__(
+        self,
+        *,
+        model_count: int | None = None,
+        models: Iterable[dict[str, Any]] | None = None,
+        **knobs: Any,
+    ) -> None:
+        super().__init__(**knobs)
+        self._models = list(models) if models is not None else anthropic_models(model_count)
+        self._models_lock = threading.Lock()
+
+    @property
+    def models(self) -> list[dict[str, Any]]:
+        """The models served, newest first (a copy; assign to replace)."""
+        with self._models_lock:
+            return list(self._models)
+
+    @models.setter
+    def models(self, models: Iterable[dict[str, Any]]) -> None:
+        with self._models_lock:
+            self._models = list(models)
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        """Anthropic's ``{"type":"error","error":{type,message},"request_id"}`` shape."""
+        kinds = {
+            400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+            404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
+            500: "api_error", 529: "overloaded_error",
+        }
+        return _error(kinds.get(status, "api_error"), message)
+
+    def route(self, request: Request) -> Reply:
+        """Serve the models routes."""
+        path = request.path.rstrip("/")
+        if not path.startswith("/v1/models"):
+            return Reply(404, _error("not_found_error", "Not found"))
+        key = request.headers.get("x-api-key")
+        if not key:
+            return Reply(401, _error("authentication_error", "x-api-key header is required"))
+        if not self.key_is_valid(key):
+            return Reply(401, _error("authentication_error", "invalid x-api-key"))
+        if not request.headers.get("anthropic-version"):
+            return Reply(400, _error(
+                "invalid_request_error", "anthropic-version: header is required"
+            ))
+        if request.method != "GET":
+            return Reply(405, _error("invalid_request_error", "Method not allowed"))
+        if path != "/v1/models":
+            wanted = path[len("/v1/models/"):]
+            for model in self.models:
+                if model.get("id") == wanted:
+                    return Reply(200, model)
+            return Reply(404, _error("not_found_error", f"model: {wanted}"))
+        return self._list(request)
+
+    def _list(self, request: Request) -> Reply:
+        try:
+            limit = int(request.arg("limit") or LIMIT_DEFAULT)
+        except ValueError:
+            return Reply(400, _error("invalid_request_error", "limit: must be an integer"))
+        if not 1 <= limit <= LIMIT_MAX:
+            return Reply(400, _error(
+                "invalid_request_error", f"limit: must be between 1 and {LIMIT_MAX}"
+            ))
+        models = self.models
+        ids = [m.get("id") for m in models]
+        after, before = request.arg("after_id"), request.arg("before_id")
+        start, stop = 0, len(models)
+        if after is not None:
+            if after not in ids:
+                return Reply(400, _error("invalid_request_error", f"after_id: unknown {after}"))
+            start = ids.index(after) + 1
+        if before is not None:
+            if before not in ids:
+                return Reply(400, _error("invalid_request_error", f"before_id: unknown {before}"))
+            stop = ids.index(before)
+            start = max(start, stop - limit) if after is None else start
+        page = models[start:min(stop, start + limit)]
+        return Reply(200, {
+            "data": page,
+            "has_more": start + len(page) < stop,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+        })
+
+
+def _error(kind: str, message: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {"type": kind, "message": message},
+        "request_id": f"req_{uuid.uuid4().hex[:24]}",
+    }
