@@ -1,0 +1,389 @@
+"""Talon gateway client: push agent changes per contracts/talon.md.
+
+Every call returns a :class:`SyncOutcome` instead of raising: the agent change is already
+saved, and the outcome (``synced``, ``failed`` with an actionable reason, or ``disabled``)
+is recorded on the agent. Network errors are never success.
+
+The payload carries the decrypted provider key (``apiKey``). Nothing here logs a payload,
+formats a ``requests`` exception, or passes on a gateway message without scrubbing the key
+and the gateway token out of it, so the key cannot reach a log line, an exception or a
+sync status text.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import json
+import logging
+import re
+import socket
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+
+from task_master_llm.version import __version__
+
+log = logging.getLogger(__name__)
+
+DISABLED_MESSAGE = "Talon sync is off: TALON_GATEWAY_URL is not set"
+#: What the gateway accepts as an agent id (contracts/talon.md, "Ids").
+TALON_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+TALON_ID_MAX = 64
+_MESSAGE_MAX = 200
+_REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """The result of one gateway call, as stored on the agent."""
+
+    status: Literal["synced", "failed", "disabled"]
+    error: str | None = None
+    http_status: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the gateway has the change (``synced``)."""
+        return self.status == "synced"
+
+
+class TalonClient:
+    """Create, update and delete agents at the Talon gateway.
+
+    ``base_url`` is ``TALON_GATEWAY_URL`` (empty or None: the client is disabled and every
+    call returns a ``disabled`` outcome); ``token`` is ``TALON_GATEWAY_TOKEN``. One
+    ``requests`` session is made per call with ``session_factory``.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None,
+        token: str | None,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        session_factory: Callable[[], requests.Session] = requests.Session,
+    ) -> None:
+        self.base_url = (base_url or "").strip().rstrip("/")
+        self._token = token or None
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._session_factory = session_factory
+
+    def __repr__(self) -> str:
+        token = "[secure]" if self._token else None
+        return f"TalonClient(base_url={self.base_url!r}, token={token!r})"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a gateway URL is configured."""
+        return bool(self.base_url)
+
+    def create(self, payload: dict[str, Any]) -> SyncOutcome:
+        """``POST /v1/agents``: create the agent, or replace it wholesale."""
+        talon_id = payload.get("id")
+        if not _valid_id(talon_id):
+            return _invalid_id(talon_id)
+        return self._send("POST", "/v1/agents", payload, talon_id)
+
+    def update(self, payload: dict[str, Any]) -> SyncOutcome:
+        """``PUT /v1/agents/<id>``: merge-upsert (keys left out keep their old values)."""
+        talon_id = payload.get("id")
+        if not _valid_id(talon_id):
+            return _invalid_id(talon_id)
+        return self._send("PUT", f"/v1/agents/{talon_id}", payload, talon_id)
+
+    def delete(self, talon_id: str) -> SyncOutcome:
+        """``DELETE /v1/agents/<id>``; a 404 means already gone and counts as synced."""
+        if not _valid_id(talon_id):
+            return _invalid_id(talon_id)
+        return self._send("DELETE", f"/v1/agents/{talon_id}", None, talon_id)
+
+    # internals ---------------------------------------------------------------------------
+    def _send(
+        self, method: str, path: str, payload: dict[str, Any] | None, talon_id: Any
+    ) -> SyncOutcome:
+        if not self.enabled:
+            return SyncOutcome("disabled", DISABLED_MESSAGE)
+        secrets = _secrets(payload, self._token)
+        data = None
+        if payload is not None:
+            try:
+                data = json.dumps({k: v for k, v in payload.items() if v is not None})
+            except (TypeError, ValueError):
+                return SyncOutcome("failed", "The agent payload could not be encoded as JSON.")
+        outcome = self._exchange(method, path, data, secrets)
+        level = logging.INFO if outcome.status == "synced" else logging.WARNING
+        # talon_id is our own slug (validated); the message is built or scrubbed by us.
+        log.log(level, "Talon %s %s: %s%s", method, _safe_id(talon_id), outcome.status,
+                f" ({outcome.error})" if outcome.error else "")
+        return outcome
+
+    def _exchange(
+        self, method: str, path: str, data: str | None, secrets: list[str]
+    ) -> SyncOutcome:
+        headers = {"Accept": "application/json", "User-Agent": f"task-master-llm/{__version__}"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        url = self.base_url + path
+        for attempt in (1, 2):
+            session = self._session_factory()
+            try:
+                response = session.request(
+                    method, url, data=data, headers=headers, allow_redirects=False,
+                    timeout=(self.connect_timeout, self.read_timeout),
+                )
+                status, text = response.status_code, response.text
+            except requests.RequestException as exc:
+                kind = _network_kind(exc)
+                if kind == "reset" and attempt == 1:
+                    continue  # one retry: a pooled or half-closed connection
+                return SyncOutcome("failed", self._network_message(kind))
+            finally:
+                session.close()
+            return self._judge(method, status, text, secrets)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _judge(self, method: str, status: int, text: str, secrets: list[str]) -> SyncOutcome:
+        where = f"The Talon gateway at {self.base_url}"
+        if method == "DELETE" and status == 404:
+            return SyncOutcome("synced", None, status)
+        if 200 <= status < 300:
+            if status != 204 and text.strip() and not _is_json(text):
+                return SyncOutcome("failed", (
+                    f"{where} answered HTTP {status} but not with JSON: is TALON_GATEWAY_URL "
+                    "the gateway's address?"
+                ), status)
+            return SyncOutcome("synced", None, status)
+        if 300 <= status < 400:
+            return SyncOutcome("failed", (
+                f"{where} answered with a redirect (HTTP {status}); set TALON_GATEWAY_URL to "
+                "the gateway's final address."
+            ), status)
+        if status == 401:
+            return SyncOutcome("failed", (
+                f"HTTP 401 from the Talon gateway at {self.base_url}: the gateway refused "
+                "TALON_GATEWAY_TOKEN" + ("" if self._token else " (it is not set)")
+                + ". Check the token."
+            ), status)
+        detail = _gateway_message(text, secrets)
+        suffix = f": {detail}" if detail else ""
+        if status >= 500:
+            return SyncOutcome("failed", (
+                f"{where} failed with HTTP {status}{suffix}. The change is saved; retry the "
+                "sync later."
+            ), status)
+        return SyncOutcome(
+            "failed", f"{where} rejected the request with HTTP {status}{suffix}", status
+        )
+
+    def _network_message(self, kind: str) -> str:
+        where = f"The Talon gateway at {self.base_url}"
+        host = urlsplit(self.base_url).hostname or self.base_url
+        messages = {
+            "refused": f"{where} did not answer (connection refused). Is it running?",
+            "connect_timeout": (
+                f"{where} did not answer within {self.connect_timeout:g}s (connect timeout). "
+                "Is it running and reachable from this server?"
+            ),
+            "read_timeout": (
+                f"{where} accepted the connection but sent no reply within "
+                f"{self.read_timeout:g}s (read timeout). Is it overloaded?"
+            ),
+            "dns": (
+                f"The Talon gateway host {host!r} could not be resolved (DNS lookup failed). "
+                "Check TALON_GATEWAY_URL."
+            ),
+            "reset": (
+                f"{where} closed the connection without a reply (connection reset). "
+                "Is it running, and is TALON_GATEWAY_URL the gateway itself?"
+            ),
+            "tls": (
+                f"{where} failed the TLS handshake (certificate or protocol error). Check "
+                "the URL's scheme and the gateway's certificate."
+            ),
+            "url": f"TALON_GATEWAY_URL ({self.base_url}) is not a valid http(s) URL.",
+        }
+        return messages.get(kind, f"{where} could not be reached (network error).")
+
+
+def build_payload(
+    *,
+    talon_id: str,
+    name: str,
+    role: str | None,
+    model: str,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    soul: str | None = None,
+    guardrails: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """The gateway's agent body. ``None`` values are left out (the gateway refuses
+    ``null``); an empty string is kept (on PUT it clears the field). ``role`` is required
+    by the gateway, so ``None`` becomes ``""``. The soul goes out as both ``systemPrompt``
+    (what the gateway reads) and ``soul``. ``model`` should be ``"providerType/modelId"``.
+    """
+    fields: dict[str, Any] = {
+        "id": talon_id,
+        "name": name,
+        "role": role if role is not None else "",
+        "model": model,
+        "apiKey": api_key,
+        "baseUrl": base_url,
+        "systemPrompt": soul,
+        "soul": soul,
+        "guardrails": guardrails,
+        "description": description,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def talon_id_for(name: str, taken: Callable[[str], bool]) -> str:
+    """A gateway id for a new agent: a slug of ``name`` that ``taken`` says is free.
+
+    Lowercase ``[a-z0-9_-]``, starting with a letter or digit, at most 64 characters;
+    accents are folded (``Café`` -> ``cafe``); a name with nothing usable gets ``agent``.
+    Clashes get ``-2``, ``-3``... (the base is shortened to keep 64 characters).
+    """
+    base = slugify(name)
+    for candidate in _candidates(base):
+        if not taken(candidate):
+            return candidate
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def slugify(name: str) -> str:
+    """The slug part of :func:`talon_id_for`, without the uniqueness check."""
+    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9_-]+", "-", folded.lower())
+    slug = re.sub(r"-{2,}", "-", slug)
+    slug = slug.lstrip("-_")[:TALON_ID_MAX].rstrip("-_")
+    return slug or "agent"
+
+
+def _candidates(base: str) -> Iterator[str]:
+    yield base
+    for n in range(2, 10_000):
+        suffix = f"-{n}"
+        yield base[: TALON_ID_MAX - len(suffix)].rstrip("-_") + suffix
+    while True:  # absurdly crowded: fall back to random suffixes
+        suffix = f"-{uuid.uuid4().hex[:8]}"
+        yield base[: TALON_ID_MAX - len(suffix)].rstrip("-_") + suffix
+
+
+# helpers -----------------------------------------------------------------------------
+def _valid_id(talon_id: Any) -> bool:
+    return isinstance(talon_id, str) and TALON_ID_PATTERN.fullmatch(talon_id) is not None
+
+
+def _safe_id(talon_id: Any) -> str:
+    return talon_id if _valid_id(talon_id) else "<invalid id>"
+
+
+def _invalid_id(talon_id: Any) -> SyncOutcome:
+    shown = "missing" if not talon_id else "not a valid gateway id"
+    return SyncOutcome("failed", (
+        f"The agent's Talon id is {shown}: it must match {TALON_ID_PATTERN.pattern} "
+        "(set talonId with talon_id_for)."
+    ))
+
+
+def _secrets(payload: dict[str, Any] | None, token: str | None) -> list[str]:
+    values = [token] if token else []
+    if payload:
+        values += [v for k, v in payload.items() if k == "apiKey" and isinstance(v, str)]
+    return [v for v in values if v]
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    """Remove each secret and any long fragment of one (a truncated key is still a key)."""
+    for secret in secrets:
+        text = text.replace(secret, _REDACTED)
+
+    def fragment(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return _REDACTED if any(word in s for s in secrets) else word
+
+    return re.sub(r"[A-Za-z0-9_\-.+/=]{8,}", fragment, text)
+
+
+def _gateway_message(text: str, secrets: list[str]) -> str:
+    """The gateway's own error message, cleaned: one line, no secrets, at most 200 chars."""
+    message: Any = None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error", body.get("message"))
+        message = error.get("message") if isinstance(error, dict) else error
+    if not isinstance(message, str):
+        message = text if body is None and "<" not in text else ""
+    message = "".join(ch if ch.isprintable() else " " for ch in message)
+    message = " ".join(_scrub(message, secrets).split())
+    if len(message) > _MESSAGE_MAX:
+        message = message[: _MESSAGE_MAX - 3].rstrip() + "..."
+    return message
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps (``__cause__``, ``__context__``, urllib3 ``reason``)."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for nxt in (current.__cause__, current.__context__, getattr(current, "reason", None),
+                    *current.args):
+            if isinstance(nxt, BaseException):
+                stack.append(nxt)
+
+
+def _network_kind(exc: requests.RequestException) -> str:
+    """Classify a requests failure by exception type, never by its text."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect_timeout"
+    if isinstance(exc, requests.ReadTimeout):
+        return "read_timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls"
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema)):
+        return "url"
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return "dns"
+        if isinstance(cause, ConnectionRefusedError) or (
+            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+        ):
+            return "refused"
+        if isinstance(cause, TimeoutError):
+            return "read_timeout"
+        if isinstance(cause, (ConnectionResetError, http.client.RemoteDisconnected,
+                              BrokenPipeError, ConnectionAbortedError)):
+            return "reset"
+        if type(cause).__name__ == "NameResolutionError":
+            return "dns"
+    if isinstance(exc, requests.Timeout):
+        return "read_timeout"
+    return "network"
