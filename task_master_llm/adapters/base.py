@@ -7,9 +7,14 @@ required methods; everything else (HTTP discipline, error mapping) is shared mac
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    import requests
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,13 @@ class ProviderConfig:
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """How adapters talk HTTP. Built from the extension's config."""
+    """How adapters talk HTTP. Built from the extension's config.
+
+    ``session_factory`` builds the ``requests.Session`` of one operation (None: the
+    default one, with the base-URL policy enforced at connect time); tests pass a factory
+    returning a session with a mock transport mounted. ``sleep`` waits between retries
+    (tests pass a recorder so they run instantly).
+    """
 
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
@@ -39,6 +50,11 @@ class HttpSettings:
     max_retry_after: float = 10.0
     allow_private_networks: bool = True
     show_concurrency: int = 8
+    max_redirects: int = 3
+    session_factory: Callable[[HttpSettings], requests.Session] | None = field(
+        default=None, repr=False, compare=False
+    )
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,125 @@
+"""Anthropic (api.anthropic.com): ``GET /v1/models`` with ``after_id`` pagination."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import requests
+
+from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.common import (
+    ErrorTable,
+    HttpProviderAdapter,
+    error_dict,
+    items_of,
+)
+from task_master_llm.adapters.http import ProviderHttp
+from task_master_llm.errors import ProviderError
+
+API_VERSION = "2023-06-01"
+_MAX_PAGES = 50
+
+#: Offered only when the base URL cannot list models at all (a proxy answering 404),
+#: never on an auth or network failure. Facts come from the catalog.
+FALLBACK_MODELS = (
+    "claude-opus-4-7",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+    "claude-opus-4-1",
+    "claude-sonnet-4-5",
+)
+
+
+class AnthropicAdapter(HttpProviderAdapter):
+    """Claude models with capabilities and input limits from the provider."""
+
+    type_name = "anthropic"
+    display_name = "Anthropic"
+    default_base_url = "https://api.anthropic.com"
+    fields = FieldRule(api_key="required", base_url="optional")
+
+    ERRORS: ClassVar[ErrorTable] = {
+        "authentication_error": ("auth", "Anthropic rejected the API key "
+                                         "(authentication_error) - check the key."),
+        "permission_error": ("permission", "Anthropic refused access (permission_error) - "
+                                           "the key is not allowed to do this."),
+        "not_found_error": ("not_found", "Anthropic at {host} has no such endpoint "
+                                         "(not_found_error) - check the base URL."),
+        "rate_limit_error": ("rate_limited", "Anthropic is rate limiting requests "
+                                             "(rate_limit_error) - try again {retry}."),
+        "billing_error": ("quota", "Anthropic refused the request for billing reasons "
+                                   "(billing_error) - check the account's credit."),
+        "overloaded_error": ("bad_response", "Anthropic is overloaded (overloaded_error) - "
+                                             "try again later."),
+        "api_error": ("bad_response", "Anthropic had an internal error (api_error) - try "
+                                      "again later."),
+    }
+
+    def auth_headers(self) -> dict[str, str]:
+        """``x-api-key`` and the pinned ``anthropic-version``."""
+        return {"x-api-key": self.config.api_key or "", "anthropic-version": API_VERSION}
+
+    def error_code(self, body: Any, response: requests.Response) -> str | None:
+        """``error.type``."""
+        kind = error_dict(body).get("type")
+        return str(kind) if kind else None
+
+    def probe(self, http: ProviderHttp) -> str:
+        """``GET /v1/models?limit=1`` (free)."""
+        items_of(http.get_json("/v1/models", params={"limit": 1}), "data", http, id_key="id")
+        return f"Anthropic accepted the API key at {http.host}."
+
+    def discover_models(self) -> list[DiscoveredModel]:
+        """All pages of ``/v1/models``; the fallback list only if listing is unsupported."""
+        try:
+            return self._list()
+        except ProviderError as err:
+            if err.error_kind != "not_found":
+                raise
+        return [self._fallback(model_id) for model_id in FALLBACK_MODELS]
+
+    def _list(self) -> list[DiscoveredModel]:
+        found: list[DiscoveredModel] = []
+        with self.http() as http:
+            after: str | None = None
+            for _page in range(_MAX_PAGES):
+                params: dict[str, Any] = {"limit": 1000}
+                if after:
+                    params["after_id"] = after
+                body = http.get_json("/v1/models", params=params)
+                items = items_of(body, "data", http, id_key="id")
+                found.extend(self._model(i) for i in items if i.get("lifecycle") != "retired")
+                last = body.get("last_id") or (items[-1]["id"] if items else None)
+                if not body.get("has_more") or not last or last == after:
+                    break
+                after = str(last)
+        return found
+
+    def _model(self, item: dict[str, Any]) -> DiscoveredModel:
+        raw = {k: item[k] for k in ("id", "display_name", "created_at", "max_input_tokens",
+                                    "max_tokens", "lifecycle", "deprecated_at", "retires_at")
+               if k in item}
+        modality = ["text"]
+        decided: tuple[str, ...] = ()
+        image = (item.get("capabilities") or {}).get("image_input")
+        if isinstance(image, dict) and isinstance(image.get("supported"), bool):
+            decided = ("vision",)
+            raw["imageInput"] = image["supported"]
+            if image["supported"]:
+                modality.append("vision")
+        limit = item.get("max_input_tokens")
+        model = DiscoveredModel(
+            provider_model_id=item["id"],
+            display_name=str(item.get("display_name") or item["id"]),
+            modality=modality,
+            context_window=limit if isinstance(limit, int) and limit > 0 else None,
+            meta={"raw": raw},
+        )
+        if decided:
+            model.meta["sources"] = {"modality": "provider"}
+        return self.finish(model, decided=decided)
+
+    def _fallback(self, model_id: str) -> DiscoveredModel:
+        model = DiscoveredModel(provider_model_id=model_id, display_name=model_id,
+                                modality=["text"], meta={"raw": {}, "fallback": True})
+        return self.finish(model)

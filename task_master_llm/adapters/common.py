@@ -1,0 +1,188 @@
+"""What the built-in adapters share: the HTTP client, error tables, the test template.
+
+A concrete adapter sets its class attributes, ``auth_headers()``, ``error_code()`` and an
+``ERRORS`` table ``{provider code: (error_kind, message template)}``, and implements
+``probe()`` (the cheap credential check) and ``discover_models()``. Error messages are
+built from the provider's structured code, never by searching its message text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+
+from task_master_llm import catalog
+from task_master_llm.adapters.base import ConnectionResult, DiscoveredModel, ProviderAdapter
+from task_master_llm.adapters.http import ProviderHttp, retry_after_seconds
+from task_master_llm.errors import ProviderError
+
+log = logging.getLogger(__name__)
+
+#: ``{code: (error_kind, message template)}``; templates may use {provider}, {host},
+#: {status}, {code}, {org}, {deployment}, {retry}.
+ErrorTable = Mapping[str, tuple[str, str]]
+
+_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_response", "{provider} at {host} rejected the request (400{code_note})."),
+    401: ("auth", "{provider} rejected the API key (401{code_note}) - check the key."),
+    402: ("quota", "{provider} refused the request for billing reasons (402) - check the "
+                   "account's plan and credit."),
+    403: ("permission", "{provider} refused access (403{code_note}) - the key is not allowed "
+                        "to do this."),
+    404: ("not_found", "{provider} at {host} has no such endpoint or resource (404{code_note}) "
+                       "- check the base URL."),
+    429: ("rate_limited", "{provider} is rate limiting requests (429{code_note}) - try again "
+                          "{retry}."),
+}
+
+
+class ProviderFailure(ProviderError):
+    """A :class:`ProviderError` that also remembers the provider's own error code."""
+
+    def __init__(self, message: str, *, error_kind: str, provider_code: str | None) -> None:
+        super().__init__(message, error_kind=error_kind)
+        self.provider_code = provider_code
+
+
+class HttpProviderAdapter(ProviderAdapter):
+    """Base of the built-in HTTP adapters."""
+
+    #: provider error code -> (error_kind, message template)
+    ERRORS: ClassVar[ErrorTable] = {}
+    #: what to suggest when nothing answers at the base URL
+    refused_hint: ClassVar[str] = "check the base URL and that the server is running"
+
+    # --- hooks -------------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that carry the credentials (the only place a key goes)."""
+        return {}
+
+    def error_code(self, body: Any, response: requests.Response) -> str | None:
+        """The provider's structured error code in an error body, if any."""
+        return None
+
+    def retry_hint(self, body: Any, response: requests.Response) -> float | None:
+        """Seconds the provider asks to wait, for the message (default: headers)."""
+        return retry_after_seconds(response.headers)
+
+    def probe(self, http: ProviderHttp) -> str:
+        """The cheap credential check; returns the success message. Raises ProviderError."""
+        raise NotImplementedError
+
+    # --- shared behaviour --------------------------------------------------------------
+
+    def http(self) -> ProviderHttp:
+        """A fresh client (one session) for one operation."""
+        return ProviderHttp(
+            provider=self.display_name,
+            base_url=self.base_url,
+            settings=self.settings,
+            headers=self.auth_headers(),
+            classify=self.classify,
+            refused_hint=self.refused_hint,
+        )
+
+    def test_connection(self) -> ConnectionResult:
+        """Run :meth:`probe`; every provider failure becomes an ``invalid`` result."""
+        http = self.http()
+        try:
+            with http:
+                message = self.probe(http)
+        except ProviderError as err:
+            log.info("%s connection test failed: %s", self.display_name, err.error_kind)
+            return ConnectionResult("invalid", err.message, None, err.error_kind)
+        return ConnectionResult("valid", message, http.last_latency_ms, None)
+
+    def talon_credentials(self, provider_model_id: str) -> dict[str, str]:
+        """``{"model": "type/id", "apiKey", "baseUrl"}`` without empty values."""
+        values = {
+            "model": f"{self.type_name}/{provider_model_id}",
+            "apiKey": self.config.api_key,
+            "baseUrl": self.base_url,
+        }
+        return {k: v for k, v in values.items() if v}
+
+    def host(self) -> str:
+        """The base URL's host for messages."""
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    def classify(self, response: requests.Response) -> ProviderFailure:
+        """Turn a non-2xx response into an error: by provider code, then by status."""
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        code = self.error_code(body, response) if body is not None else None
+        status = response.status_code
+        kind, template = self.ERRORS.get(code or "", (None, None))
+        if kind is None or template is None:
+            kind, template = _STATUS_ERRORS.get(status, (None, None))
+        if kind is None or template is None:
+            if status >= 500:
+                kind, template = ("bad_response", "{provider} at {host} failed with a server "
+                                  "error ({status}{code_note}) - try again later.")
+            else:
+                kind, template = ("bad_response", "{provider} at {host} answered {status}"
+                                  "{code_note}, which was not expected.")
+        retry = self.retry_hint(body, response)
+        message = template.format(
+            provider=self.display_name,
+            host=self.host(),
+            status=status,
+            code=code or status,
+            code_note=f", {self.scrub(code)}" if code else "",
+            org=self.config.org_id or "",
+            deployment=self.config.deployment_id or "",
+            retry=f"in {retry:.0f}s" if retry else "later",
+        )
+        return ProviderFailure(message, error_kind=kind, provider_code=code)
+
+    def scrub(self, text: str, limit: int = 80) -> str:
+        """Provider text safe to show: the key removed, single line, bounded length."""
+        key = self.config.api_key
+        if key:
+            text = text.replace(key, "****")
+        text = " ".join(str(text).split())
+        return text[:limit]
+
+    def finish(
+        self,
+        model: DiscoveredModel,
+        *,
+        catalog_id: str | None = None,
+        decided: tuple[str, ...] = (),
+    ) -> DiscoveredModel:
+        """Fill what the provider did not say from the catalog, recording sources.
+
+        ``decided`` names capabilities the provider reported itself (see catalog.enrich).
+        """
+        return catalog.enrich(model, self.type_name, catalog_id=catalog_id,
+                              base_url=self.base_url, decided=decided)
+
+
+def error_dict(body: Any) -> dict[str, Any]:
+    """``body["error"]`` when it is an object, else {} (bodies vary between servers)."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"]
+    return {}
+
+
+def items_of(body: Any, key: str, http: ProviderHttp, *, id_key: str) -> list[dict[str, Any]]:
+    """The objects in ``body[key]`` that have a string ``id_key``.
+
+    A body of another shape (a proxy's JSON, an error page) is a ``bad_response``;
+    malformed items are skipped rather than failing the whole list.
+    """
+    items = body.get(key, []) if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise ProviderError(
+            f"{http.provider} at {http.host} answered with JSON that is not a model list - "
+            "check the base URL.",
+            error_kind="bad_response",
+        )
+    return [i for i in items if isinstance(i, dict) and isinstance(i.get(id_key), str)]

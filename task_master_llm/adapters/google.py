@@ -1,0 +1,124 @@
+"""Google Gemini API (generativelanguage.googleapis.com).
+
+The key goes in the ``x-goog-api-key`` header, never in ``?key=``: URLs end up in logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import requests
+
+from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.common import (
+    ErrorTable,
+    HttpProviderAdapter,
+    error_dict,
+    items_of,
+)
+from task_master_llm.adapters.http import ProviderHttp
+
+_LIST_PATH = "/v1beta/models"
+_MAX_PAGES = 50
+
+
+class GoogleAdapter(HttpProviderAdapter):
+    """Gemini models listed by ``GET /v1beta/models``."""
+
+    type_name = "google"
+    display_name = "Google"
+    default_base_url = "https://generativelanguage.googleapis.com"
+    fields = FieldRule(api_key="required", base_url="optional")
+
+    ERRORS: ClassVar[ErrorTable] = {
+        "API_KEY_INVALID": ("auth", "Google rejected the API key (API_KEY_INVALID) - check "
+                                    "the key in Google AI Studio."),
+        "API_KEY_EXPIRED": ("auth", "The Google API key has expired (API_KEY_EXPIRED) - "
+                                    "create a new key."),
+        "UNAUTHENTICATED": ("auth", "Google did not accept the credentials (UNAUTHENTICATED) "
+                                    "- check the API key."),
+        "SERVICE_DISABLED": ("permission", "The Generative Language API is disabled for the "
+                                           "key's Google Cloud project (SERVICE_DISABLED) - "
+                                           "enable it or use an AI Studio key."),
+        "API_KEY_SERVICE_BLOCKED": ("permission", "The Google API key is restricted and may "
+                                                  "not call the Gemini API "
+                                                  "(API_KEY_SERVICE_BLOCKED)."),
+        "PERMISSION_DENIED": ("permission", "Google refused access (PERMISSION_DENIED) - the "
+                                            "key is missing or not allowed to use the Gemini "
+                                            "API."),
+        "FAILED_PRECONDITION": ("region", "Google does not offer the Gemini API where this "
+                                          "server is (FAILED_PRECONDITION: user location is "
+                                          "not supported)."),
+        "RESOURCE_EXHAUSTED": ("quota", "The quota of the key's Google project is exhausted "
+                                        "(RESOURCE_EXHAUSTED) - retry {retry} or raise the "
+                                        "quota."),
+        "NOT_FOUND": ("not_found", "Google at {host} has no such endpoint (NOT_FOUND) - check "
+                                   "the base URL."),
+    }
+
+    def auth_headers(self) -> dict[str, str]:
+        """The key in ``x-goog-api-key``."""
+        return {"x-goog-api-key": self.config.api_key or ""}
+
+    def error_code(self, body: Any, response: requests.Response) -> str | None:
+        """The ErrorInfo ``reason`` when present (more precise), else ``error.status``."""
+        error = error_dict(body)
+        for detail in error.get("details") or []:
+            if isinstance(detail, dict) and detail.get("reason"):
+                return str(detail["reason"])
+        status = error.get("status")
+        return str(status) if status else None
+
+    def retry_hint(self, body: Any, response: requests.Response) -> float | None:
+        """Google puts the wait in a RetryInfo detail (``"retryDelay": "59s"``)."""
+        for detail in error_dict(body).get("details") or []:
+            delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+            if isinstance(delay, str) and delay.endswith("s"):
+                try:
+                    return float(delay[:-1])
+                except ValueError:
+                    break
+        return super().retry_hint(body, response)
+
+    def probe(self, http: ProviderHttp) -> str:
+        """``GET /v1beta/models?pageSize=1``: proves the key, spends no tokens."""
+        body = http.get_json(_LIST_PATH, params={"pageSize": 1})
+        items_of(body, "models", http, id_key="name")
+        return f"Google accepted the API key at {http.host}."
+
+    def discover_models(self) -> list[DiscoveredModel]:
+        """Every model supporting ``generateContent``, across all pages."""
+        found: list[DiscoveredModel] = []
+        with self.http() as http:
+            token: str | None = None
+            for _page in range(_MAX_PAGES):
+                params: dict[str, Any] = {"pageSize": 1000}
+                if token:
+                    params["pageToken"] = token
+                body = http.get_json(_LIST_PATH, params=params)
+                items = items_of(body, "models", http, id_key="name")
+                found.extend(self._model(item) for item in items if _is_chat(item))
+                next_token = body.get("nextPageToken")
+                if not next_token or next_token == token:
+                    break
+                token = str(next_token)
+        return found
+
+    def _model(self, item: dict[str, Any]) -> DiscoveredModel:
+        model_id = str(item["name"]).removeprefix("models/")
+        raw = {k: item[k] for k in ("name", "version", "inputTokenLimit", "outputTokenLimit",
+                                    "supportedGenerationMethods", "thinking") if k in item}
+        limit = item.get("inputTokenLimit")
+        model = DiscoveredModel(
+            provider_model_id=model_id,
+            display_name=str(item.get("displayName") or model_id),
+            modality=["text"],
+            context_window=limit if isinstance(limit, int) and limit > 0 else None,
+            meta={"raw": raw},
+        )
+        return self.finish(model)
+
+
+def _is_chat(item: dict[str, Any]) -> bool:
+    methods = item.get("supportedGenerationMethods") or []
+    return isinstance(methods, list) and "generateContent" in methods

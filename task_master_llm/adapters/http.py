@@ -1,0 +1,377 @@
+"""HTTP discipline shared by every adapter.
+
+One :class:`ProviderHttp` per operation (one ``test_connection`` or ``discover_models``
+call) owns one ``requests.Session``. It applies:
+
+* explicit ``(connect, read)`` timeouts;
+* retries on 429 and 5xx only, bounded by ``max_retries``, with exponential backoff or the
+  server's ``Retry-After`` / ``retry-after-ms``; when the server asks for a longer wait
+  than ``max_retry_after`` we stop and report instead of blocking the request;
+* no redirect to another host or from https to http (same-host redirects are followed a
+  few times by hand);
+* the base-URL policy (:mod:`task_master_llm.netpolicy`) on every resolved address and on
+  the socket's peer address;
+* errors translated at the boundary into :class:`ProviderError` with messages written
+  here: never the text of a requests/urllib3 exception (those carry URLs and headers).
+
+Keys travel only in headers, so urllib3's debug log (which prints URLs) never sees one.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import errno
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from task_master_llm.adapters.base import HttpSettings
+from task_master_llm.errors import ProviderError
+from task_master_llm.netpolicy import address_problem, check_address, check_host
+from task_master_llm.version import __version__
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"task-master-llm/{__version__}"
+
+#: Classifies a final non-2xx response into the error to raise.
+Classifier = Callable[[requests.Response], ProviderError]
+
+
+# --- transport: the base-URL policy at connect time ----------------------------------
+
+
+class _PeerCheckMixin:
+    """Checks the address the socket actually connected to (DNS may have changed)."""
+
+    allow_private: bool = True
+
+    def _new_conn(self) -> Any:
+        sock = super()._new_conn()  # type: ignore[misc]
+        try:
+            peer = str(sock.getpeername()[0])
+        except OSError:
+            return sock
+        if address_problem(peer, allow_private=self.allow_private):
+            sock.close()
+            check_address(peer, allow_private=self.allow_private, host=self.host)  # type: ignore[attr-defined]
+        return sock
+
+
+def _pool_classes(allow_private: bool) -> dict[str, type[HTTPConnectionPool]]:
+    flag = {"allow_private": allow_private}
+    http_conn = type("CheckedHTTPConnection", (_PeerCheckMixin, HTTPConnection), flag)
+    https_conn = type("CheckedHTTPSConnection", (_PeerCheckMixin, HTTPSConnection), flag)
+    return {
+        "http": type(
+            "CheckedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}
+        ),
+        "https": type(
+            "CheckedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}
+        ),
+    }
+
+
+_POOLS = {flag: _pool_classes(flag) for flag in (True, False)}
+
+
+class PolicyHTTPAdapter(HTTPAdapter):
+    """A requests transport that refuses addresses the base-URL policy forbids.
+
+    Before each request every address of the host is checked (clear early error); at
+    connect time the socket's peer address is checked again.
+    """
+
+    def __init__(self, *, allow_private: bool, pool_maxsize: int = 10) -> None:
+        self.allow_private = allow_private
+        super().__init__(pool_maxsize=pool_maxsize, max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS[self.allow_private])
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url or "")
+        if parts.hostname:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            check_host(parts.hostname, port, allow_private=self.allow_private)
+        return super().send(request, **kwargs)
+
+
+def default_session_factory(settings: HttpSettings) -> requests.Session:
+    """A session with the policy transport mounted and no environment influence.
+
+    ``trust_env`` is off: a ``.netrc`` must not add an Authorization header, and an
+    environment proxy would hide the address the policy has to check.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    transport = PolicyHTTPAdapter(
+        allow_private=settings.allow_private_networks,
+        pool_maxsize=max(10, settings.show_concurrency),
+    )
+    session.mount("http://", transport)
+    session.mount("https://", transport)
+    return session
+
+
+# --- one operation ---------------------------------------------------------------------
+
+
+class ProviderHttp:
+    """The HTTP client of one adapter operation. Use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        settings: HttpSettings,
+        headers: Mapping[str, str],
+        classify: Classifier,
+        refused_hint: str = "check the base URL and that the server is running",
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.classify = classify
+        self.refused_hint = refused_hint
+        self.last_latency_ms: int | None = None
+        self._headers = dict(headers)
+        self._session: requests.Session | None = None
+
+    @property
+    def host(self) -> str:
+        """The host (and port, when given) of the base URL, for messages."""
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    def __enter__(self) -> ProviderHttp:
+        factory = self.settings.session_factory or default_session_factory
+        self._session = factory(self.settings)
+        self._session.headers.update(
+            {"User-Agent": USER_AGENT, "Accept": "application/json", **self._headers}
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def url(self, path: str) -> str:
+        """``{base}{path}`` with exactly one slash between them."""
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET ``path`` and return the decoded JSON body."""
+        return self.decode(self.request("GET", path, params=params))
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """POST a JSON body to ``path`` and return the decoded JSON body."""
+        return self.decode(self.request("POST", path, json=body))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> requests.Response:
+        """Send with retries on 429/5xx; return a 2xx response or raise ProviderError."""
+        attempts = max(0, self.settings.max_retries) + 1
+        for attempt in range(attempts):
+            response = self._send_following_redirects(method, self.url(path), params, json)
+            if response.status_code < 300:
+                return response
+            if response.status_code == 429 or response.status_code >= 500:
+                error = self.classify(response)
+                delay = self._retry_delay(response, attempt)
+                if error.error_kind == "quota" or attempt + 1 >= attempts or delay is None:
+                    raise error
+                log.info(
+                    "%s answered %s on %s %s; retry %d/%d in %.2fs",
+                    self.provider, response.status_code, method, urlsplit(response.url).path,
+                    attempt + 1, attempts - 1, delay,
+                )
+                response.close()
+                self.settings.sleep(delay)
+                continue
+            raise self.classify(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def decode(self, response: requests.Response) -> Any:
+        """The JSON body, or a ``bad_response`` error saying what came instead."""
+        ctype = response.headers.get("Content-Type", "")
+        if "html" in ctype.lower():
+            raise ProviderError(
+                f"{self.provider} at {self.host} answered with an HTML page instead of JSON - "
+                "check the base URL (most APIs end in /v1).",
+                error_kind="bad_response",
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderError(
+                f"{self.provider} at {self.host} answered with something that is not valid "
+                "JSON - check the base URL points at the API.",
+                error_kind="bad_response",
+            ) from None
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _send_following_redirects(
+        self, method: str, url: str, params: Mapping[str, Any] | None, json: Any
+    ) -> requests.Response:
+        assert self._session is not None, "use ProviderHttp as a context manager"
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        for _hop in range(max(0, self.settings.max_redirects) + 1):
+            start = time.perf_counter()
+            try:
+                response = self._session.request(
+                    method, url, params=params, json=json, timeout=timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                raise self._transport_error(exc, url) from None
+            self.last_latency_ms = round((time.perf_counter() - start) * 1000)
+            log.debug("%s %s %s -> %s", self.provider, method, urlsplit(url).path,
+                      response.status_code)
+            if not response.is_redirect:
+                return response
+            url = self._redirect_target(url, response)
+            params = None  # the Location carries its own query
+            response.close()
+        raise ProviderError(
+            f"{self.provider} at {self.host} redirected too many times - check the base URL.",
+            error_kind="not_found",
+        )
+
+    def _redirect_target(self, url: str, response: requests.Response) -> str:
+        target = urljoin(response.url or url, response.headers.get("Location", ""))
+        old, new = urlsplit(url), urlsplit(target)
+        downgrade = old.scheme == "https" and new.scheme != "https"
+        if new.hostname != old.hostname or downgrade or (
+            new.port != old.port and new.scheme == old.scheme
+        ):
+            raise ProviderError(
+                f"{self.provider} at {self.host} redirected to {new.scheme}://{new.netloc}; "
+                "redirects to another host are not followed (the key would go with them) - "
+                "set the base URL to the address the provider really serves.",
+                error_kind="not_found",
+            )
+        return target
+
+    def _retry_delay(self, response: requests.Response, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt, or None when the server wants longer
+        than ``max_retry_after`` (then waiting inside a web request is pointless)."""
+        requested = retry_after_seconds(response.headers)
+        if requested is None:
+            return min(self.settings.backoff_base * (2**attempt), self.settings.max_retry_after)
+        if requested > self.settings.max_retry_after:
+            return None
+        return requested
+
+    def _transport_error(self, exc: requests.RequestException, url: str) -> ProviderError:
+        """A message of our own for a failure with no HTTP status."""
+        host = urlsplit(url).netloc or self.host
+        chain = list(_exception_chain(exc))
+        name = self.provider
+        if isinstance(exc, requests.ConnectTimeout):
+            return ProviderError(
+                f"Connecting to {name} at {host} timed out after "
+                f"{self.settings.connect_timeout:g}s - check the base URL and that the host "
+                "is reachable from this server (firewall, VPN).",
+                error_kind="timeout",
+            )
+        if isinstance(exc, requests.ReadTimeout) or any(
+            isinstance(e, (urllib3.exceptions.ReadTimeoutError, TimeoutError)) for e in chain
+        ):
+            return ProviderError(
+                f"{name} at {host} accepted the connection but did not answer within "
+                f"{self.settings.read_timeout:g}s - try again later.",
+                error_kind="timeout",
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            return ProviderError(
+                f"The TLS handshake with {host} failed (certificate or protocol mismatch) - "
+                "check the base URL's scheme (http/https) and the server's certificate.",
+                error_kind="network",
+            )
+        if any(isinstance(e, urllib3.exceptions.NameResolutionError) for e in chain):
+            return ProviderError(
+                f"The host name {urlsplit(url).hostname} could not be resolved (DNS) - "
+                "check the base URL.",
+                error_kind="network",
+            )
+        if any(isinstance(e, ConnectionRefusedError) for e in chain) or any(
+            getattr(e, "errno", None) == errno.ECONNREFUSED for e in chain
+        ):
+            base = f"{urlsplit(url).scheme}://{host}"
+            return ProviderError(
+                f"Nothing answers at {base} (connection refused) - {self.refused_hint}.",
+                error_kind="network",
+            )
+        if isinstance(exc, requests.ConnectionError):
+            return ProviderError(
+                f"The connection to {name} at {host} failed or was closed before an answer - "
+                "check the base URL and the network.",
+                error_kind="network",
+            )
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+            return ProviderError(
+                f"The base URL of {name} is not a valid URL.", error_kind="network"
+            )
+        return ProviderError(
+            f"The request to {name} at {host} failed ({type(exc).__name__}).",
+            error_kind="network",
+        )
+
+
+def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its ``reason``/``args[0]``/cause/context, transitively (bounded)."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend(
+            [getattr(current, "reason", None), current.__cause__, current.__context__,
+             *current.args[:1]]
+        )
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asks us to wait: ``retry-after-ms`` (OpenAI), then
+    ``Retry-After`` as seconds or an HTTP date. None when absent or unreadable."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())

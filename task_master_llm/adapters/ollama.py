@@ -1,0 +1,118 @@
+"""Ollama (http://localhost:11434 by default; ollama.com with a key).
+
+Discovery lists ``/api/tags`` and asks ``/api/show`` about each model with bounded
+concurrency; a failed ``/api/show`` leaves that model with fewer facts and a note in
+``meta["showError"]``, never failing the whole discovery.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.common import HttpProviderAdapter, items_of
+from task_master_llm.adapters.http import ProviderHttp
+from task_master_llm.errors import ProviderError
+
+
+class OllamaAdapter(HttpProviderAdapter):
+    """Local or cloud Ollama; the key (optional) goes in ``Authorization: Bearer``."""
+
+    type_name = "ollama"
+    display_name = "Ollama"
+    default_base_url = "http://localhost:11434"
+    fields = FieldRule(api_key="optional", base_url="optional")
+    refused_hint = "is Ollama running?"
+
+    def auth_headers(self) -> dict[str, str]:
+        """Bearer key for ollama.com; nothing locally."""
+        if self.config.api_key:
+            return {"Authorization": f"Bearer {self.config.api_key}"}
+        return {}
+
+    def probe(self, http: ProviderHttp) -> str:
+        """``GET /api/version``."""
+        body = http.get_json("/api/version")
+        version = body.get("version") if isinstance(body, dict) else None
+        if not isinstance(version, str):
+            raise ProviderError(
+                f"The server at {http.host} answered /api/version without a version - is it "
+                "Ollama?",
+                error_kind="bad_response",
+            )
+        return f"Ollama {version} answers at {http.host}."
+
+    def discover_models(self) -> list[DiscoveredModel]:
+        """Chat models from ``/api/tags``, detailed by ``/api/show``."""
+        with self.http() as http:
+            tags = items_of(http.get_json("/api/tags"), "models", http, id_key="name")
+            workers = max(1, min(self.settings.show_concurrency, len(tags) or 1))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                shows = list(pool.map(lambda tag: _show(http, tag["name"]), tags))
+        models = []
+        for tag, (show, show_error) in zip(tags, shows, strict=True):
+            model = self._model(tag, show, show_error)
+            if model is not None:
+                models.append(model)
+        return models
+
+    def _model(
+        self, tag: dict[str, Any], show: dict[str, Any], show_error: str | None
+    ) -> DiscoveredModel | None:
+        name = tag["name"]
+        details = {**(tag.get("details") or {}), **(show.get("details") or {})}
+        capabilities = show.get("capabilities") or tag.get("capabilities")
+        if not _is_chat(name, capabilities):
+            return None
+        modality = ["text"]
+        decided: tuple[str, ...] = ()
+        if isinstance(capabilities, list):
+            decided = ("vision", "tools")
+            modality += [c for c in ("vision", "tools") if c in capabilities]
+        raw: dict[str, Any] = {
+            k: details[k] for k in ("family", "parameter_size", "quantization_level")
+            if k in details
+        }
+        if isinstance(capabilities, list):
+            raw["capabilities"] = [c for c in capabilities if isinstance(c, str)]
+        context = _context_length(show, details)
+        if context:
+            raw["contextLength"] = context
+        meta: dict[str, Any] = {"raw": raw}
+        if decided:
+            meta["sources"] = {"modality": "provider"}
+        if show_error:
+            meta["showError"] = show_error
+        model = DiscoveredModel(provider_model_id=name, display_name=name, modality=modality,
+                                context_window=context, meta=meta)
+        return self.finish(model, decided=decided)
+
+
+def _show(http: ProviderHttp, name: str) -> tuple[dict[str, Any], str | None]:
+    """``POST /api/show`` for one model: (details, None) or ({}, what went wrong)."""
+    try:
+        body = http.post_json("/api/show", {"model": name})
+    except ProviderError as err:
+        return {}, f"/api/show failed ({err.error_kind}): {err.message}"
+    if not isinstance(body, dict):
+        return {}, "/api/show answered with an unexpected shape"
+    return body, None
+
+
+def _is_chat(name: str, capabilities: Any) -> bool:
+    """Embedding-only models are excluded; without capability facts, by name."""
+    if isinstance(capabilities, list) and capabilities:
+        return not ("embedding" in capabilities and "completion" not in capabilities)
+    return "embed" not in name.lower()
+
+
+def _context_length(show: dict[str, Any], details: dict[str, Any]) -> int | None:
+    info = show.get("model_info") or {}
+    if isinstance(info, dict):
+        arch = info.get("general.architecture")
+        value = info.get(f"{arch}.context_length") if isinstance(arch, str) else None
+        if isinstance(value, int) and value > 0:
+            return value
+    value = details.get("context_length")
+    return value if isinstance(value, int) and value > 0 else None

@@ -1,0 +1,127 @@
+"""OpenAI (api.openai.com). The list gives ids only; context and prices come from the
+catalog."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import requests
+
+from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.common import (
+    ErrorTable,
+    HttpProviderAdapter,
+    ProviderFailure,
+    error_dict,
+    items_of,
+)
+from task_master_llm.adapters.http import ProviderHttp
+
+#: A restricted key without the "Models: Read" scope: OpenAI sends no code for it.
+MISSING_MODEL_SCOPE = "missing_scope:api.model.read"
+
+_CHAT_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-", "codex-")
+_NOT_CHAT = ("embedding", "tts", "whisper", "transcribe", "dall-e", "image", "moderation",
+             "realtime", "audio")
+
+
+def is_openai_chat_model(model_id: str) -> bool:
+    """The contract's chat filter; fine-tunes (``ft:gpt-4o-mini:org::id``) count as chat."""
+    base = model_id.split(":", 2)[1] if model_id.startswith("ft:") else model_id
+    lowered = base.lower()
+    if not lowered.startswith(_CHAT_PREFIXES):
+        return False
+    return not any(word in lowered for word in _NOT_CHAT)
+
+
+class OpenAIAdapter(HttpProviderAdapter):
+    """OpenAI's ``GET {base}/models`` with Bearer auth and an optional organization."""
+
+    type_name = "openai"
+    display_name = "OpenAI"
+    default_base_url = "https://api.openai.com/v1"
+    fields = FieldRule(api_key="required", base_url="optional", org_id="optional")
+
+    ERRORS: ClassVar[ErrorTable] = {
+        "invalid_api_key": ("auth", "{provider} rejected the API key (invalid_api_key) - "
+                                    "check the key."),
+        "mismatched_organization": ("auth", "The {provider} key does not belong to "
+                                            "organization {org} (mismatched_organization) - "
+                                            "fix or clear the organization id."),
+        "invalid_organization": ("auth", "{provider} does not know organization {org} "
+                                         "(invalid_organization) - fix or clear the "
+                                         "organization id."),
+        "unsupported_country_region_territory": (
+            "region", "{provider} does not serve requests from this server's country or "
+                      "region (unsupported_country_region_territory)."),
+        "insufficient_quota": ("quota", "The {provider} account has no quota left "
+                                        "(insufficient_quota) - check billing and usage "
+                                        "limits."),
+        "rate_limit_exceeded": ("rate_limited", "{provider} is rate limiting requests "
+                                                "(rate_limit_exceeded) - try again {retry}."),
+        MISSING_MODEL_SCOPE: ("permission", "The {provider} key is real but restricted: it "
+                                            "lacks the api.model.read scope, so it cannot list "
+                                            "models - give it 'Models: Read' permission or use "
+                                            "an unrestricted key."),
+    }
+
+    def auth_headers(self) -> dict[str, str]:
+        """Bearer key, plus ``OpenAI-Organization`` when an org id is set."""
+        headers = {}
+        if self.config.api_key:
+            headers["Authorization"] = f"Bearer {self.config.api_key}"
+        if self.config.org_id:
+            headers["OpenAI-Organization"] = self.config.org_id
+        return headers
+
+    def error_code(self, body: Any, response: requests.Response) -> str | None:
+        """``error.code``; a 403 without a code that names the models scope is a
+        restricted key (the only case where the message text is read: no code exists)."""
+        error = error_dict(body)
+        code = error.get("code")
+        if code:
+            return str(code)
+        message = error.get("message")
+        if response.status_code == 403 and isinstance(message, str) and (
+            "api.model.read" in message
+        ):
+            return MISSING_MODEL_SCOPE
+        return None
+
+    def probe(self, http: ProviderHttp) -> str:
+        """``GET {base}/models`` (free). A key that only lacks the list scope is valid:
+        OpenAI authenticated it, and it can still chat."""
+        try:
+            body = http.get_json("/models")
+        except ProviderFailure as err:
+            if err.provider_code != MISSING_MODEL_SCOPE:
+                raise
+            return (
+                f"The {self.display_name} key is valid but restricted: it lacks the "
+                "api.model.read scope, so models cannot be listed (discovery will fail). "
+                "Agents can still use it; give it 'Models: Read' to discover models."
+            )
+        count = len(items_of(body, "data", http, id_key="id"))
+        return f"{self.display_name} accepted the API key at {http.host} ({count} models visible)."
+
+    def discover_models(self) -> list[DiscoveredModel]:
+        """The chat models of ``GET {base}/models``, enriched from the catalog."""
+        with self.http() as http:
+            body = http.get_json("/models")
+        items = items_of(body, "data", http, id_key="id")
+        return [self._model(item) for item in items if self.is_chat(item["id"])]
+
+    def is_chat(self, model_id: str) -> bool:
+        """Whether a listed id is a chat model."""
+        return is_openai_chat_model(model_id)
+
+    def _model(self, item: dict[str, Any]) -> DiscoveredModel:
+        raw = {k: item[k] for k in ("id", "created", "owned_by") if k in item}
+        model = DiscoveredModel(provider_model_id=item["id"], display_name=item["id"],
+                                modality=["text"], meta={"raw": raw})
+        self.provider_facts(model, item)
+        return self.finish(model)
+
+    def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> None:
+        """Facts beyond the id that some servers add (none for OpenAI itself)."""
+
