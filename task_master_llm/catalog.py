@@ -8,6 +8,7 @@ came from. Facts the provider reported always win over the catalog.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 import re
@@ -63,10 +64,13 @@ def lookup(
     if not sources and base_url:
         sources = _sources_for_host(urlsplit(base_url).hostname or "")
     for source in sources:
-        for candidate in _candidates(model_id):
+        for candidate, same_model in _candidates(model_id):
             facts = _facts(source, candidate)
-            if facts is not None:
+            if facts is not None and same_model:
                 return facts
+            if facts is not None:  # a relative (a fine-tune's base): limits, not name/price
+                return dataclasses.replace(facts, display_name=None, input_cost_per_1k=None,
+                                           output_cost_per_1k=None)
     return None
 
 
@@ -122,16 +126,16 @@ def enrich(
     return model
 
 
-def _candidates(model_id: str) -> list[str]:
-    """Ids to try: the id itself, then common spellings of the same model."""
-    out = [model_id]
-    fine_tune = _FINE_TUNE.match(model_id)
-    if fine_tune:
-        out.append(fine_tune.group(1))
+def _candidates(model_id: str) -> list[tuple[str, bool]]:
+    """Ids to try, each with whether it names the same model (else a relative)."""
+    out = [(model_id, True)]
     if model_id.endswith(":latest"):
-        out.append(model_id[: -len(":latest")])
+        out.append((model_id[: -len(":latest")], True))
     if model_id.startswith("models/"):
-        out.append(model_id[len("models/"):])
+        out.append((model_id[len("models/"):], True))
+    fine_tune = _FINE_TUNE.match(model_id)
+    if fine_tune:  # ft:gpt-4o-mini:org::id runs on gpt-4o-mini but is priced differently
+        out.append((fine_tune.group(1), False))
     return out
 
 
