@@ -54,7 +54,7 @@ class HttpProviderAdapter(ProviderAdapter):
     #: provider error code -> (error_kind, message template)
     ERRORS: ClassVar[ErrorTable] = {}
     #: what to suggest when nothing answers at the base URL
-    refused_hint: ClassVar[str] = "check the base URL and that the server is running"
+    refused_hint: ClassVar[str] = "check the base URL and that the server is running."
 
     # --- hooks -------------------------------------------------------------------------
 

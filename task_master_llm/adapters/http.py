@@ -137,7 +137,7 @@ class ProviderHttp:
         settings: HttpSettings,
         headers: Mapping[str, str],
         classify: Classifier,
-        refused_hint: str = "check the base URL and that the server is running",
+        refused_hint: str = "check the base URL and that the server is running.",
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -317,7 +317,7 @@ class ProviderHttp:
         ):
             base = f"{urlsplit(url).scheme}://{host}"
             return ProviderError(
-                f"Nothing answers at {base} (connection refused) - {self.refused_hint}.",
+                f"Nothing answers at {base} (connection refused) - {self.refused_hint}",
                 error_kind="network",
             )
         if isinstance(exc, requests.ConnectionError):
@@ -348,7 +348,7 @@ def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
         yield current
         todo.extend(
             [getattr(current, "reason", None), current.__cause__, current.__context__,
-             *current.args[:1]]
+             *current.args]
         )
 
 
