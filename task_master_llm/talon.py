@@ -154,10 +154,11 @@ class TalonClient:
 
     def _judge(self, method: str, status: int, text: str, secrets: list[str]) -> SyncOutcome:
         where = f"The Talon gateway at {self.base_url}"
-        if method == "DELETE" and status == 404:
-            return SyncOutcome("synced", None, status)
+        # The gateway's 404 is JSON; an empty or HTML 404 is some other server (or a proxy).
+        if method == "DELETE" and status == 404 and _is_json(text):
+            return SyncOutcome("synced", None, status)  # already gone at the gateway
         if 200 <= status < 300:
-            if status != 204 and text.strip() and not _is_json(text):
+            if status != 204 and not _is_json(text):
                 return SyncOutcome("failed", (
                     f"{where} answered HTTP {status} but not with JSON: is TALON_GATEWAY_URL "
                     "the gateway's address?"
@@ -180,6 +181,11 @@ class TalonClient:
             return SyncOutcome("failed", (
                 f"{where} failed with HTTP {status}{suffix}. The change is saved; retry the "
                 "sync later."
+            ), status)
+        if status in (404, 405) and not _is_json(text):
+            return SyncOutcome("failed", (
+                f"{where} answered HTTP {status} for {method} {_path_hint(method)}: is "
+                "TALON_GATEWAY_URL the gateway's root address (without /v1)?"
             ), status)
         return SyncOutcome(
             "failed", f"{where} rejected the request with HTTP {status}{suffix}", status
@@ -281,6 +287,11 @@ def _candidates(base: str) -> Iterator[str]:
 
 
 # helpers -----------------------------------------------------------------------------
+def _path_hint(method: str) -> str:
+    """The route a method uses, for messages (ids left out)."""
+    return "/v1/agents" if method == "POST" else "/v1/agents/<id>"
+
+
 def _valid_id(talon_id: Any) -> bool:
     return isinstance(talon_id, str) and TALON_ID_PATTERN.fullmatch(talon_id) is not None
 

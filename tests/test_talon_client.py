@@ -301,3 +301,41 @@ class TestBuildPayload:
         body = build_payload(talon_id="a", name="A", role=None, model="openai/gpt-4o")
         assert body["role"] == ""
         assert None not in body.values()
+
+
+class TestWrongGatewayUrl:
+    """A TALON_GATEWAY_URL that points at some other web server is never 'synced'."""
+
+    def test_plain_404_on_delete_is_not_already_gone(self) -> None:
+        from task_master_llm.testing.providers import OllamaServer
+
+        with OllamaServer() as other:  # answers a text/plain "404 page not found"
+            client = TalonClient(other.base_url, TALON_DEMO_TOKEN)
+            deleted = client.delete("scout")
+            created = client.create(payload())
+        assert deleted.status == "failed" and deleted.http_status == 404
+        assert "without /v1" in deleted.error
+        assert created.status == "failed"
+
+    def test_trailing_slash_is_harmless(self, talon: TalonServer) -> None:
+        assert TalonClient(talon.base_url + "/", TALON_DEMO_TOKEN).create(payload()).ok
+        assert talon.requests[-1].path == "/v1/agents"
+
+    def test_empty_replies_are_not_success(self) -> None:
+        from task_master_llm.testing.providers import Reply
+
+        class Blank(TalonServer):
+            """A proxy that answers every request with an empty body."""
+
+            status = 404
+
+            def route(self, request):  # type: ignore[override]
+                return Reply(self.status, None)
+
+        with Blank() as blank:
+            client = TalonClient(blank.base_url, TALON_DEMO_TOKEN)
+            assert client.delete("scout").status == "failed"
+            blank.status = 200
+            assert client.create(payload()).status == "failed"
+            blank.status = 204
+            assert client.delete("scout").ok
