@@ -1,0 +1,77 @@
+"""Catalog enrichment from the bundled models.dev data, with provenance."""
+
+from __future__ import annotations
+
+import pytest
+
+from task_master_llm import catalog
+from task_master_llm.adapters.base import DiscoveredModel
+
+
+def test_lookup_openai_gpt_4o() -> None:
+    facts = catalog.lookup("openai", "gpt-4o")
+    assert facts is not None
+    assert facts.catalog_id == "openai/gpt-4o"
+    assert facts.context_window == 128000
+    assert facts.input_cost_per_1k == pytest.approx(2.5 / 1000)
+    assert facts.output_cost_per_1k == pytest.approx(10 / 1000)
+    assert facts.vision is True and facts.tools is True
+
+
+@pytest.mark.parametrize(("provider_type", "model_id"), [
+    ("google", "gemini-2.5-flash"), ("anthropic", "claude-sonnet-4-5"),
+    ("azure", "gpt-4o"), ("ollama", "gpt-oss:20b")])
+def test_lookup_per_provider_type(provider_type: str, model_id: str) -> None:
+    facts = catalog.lookup(provider_type, model_id)
+    assert facts is not None and facts.context_window
+
+
+def test_unknown_model_or_type() -> None:
+    assert catalog.lookup("openai", "no-such-model") is None
+    assert catalog.lookup("some_plugin", "gpt-4o") is None
+    assert catalog.lookup("openai_compatible", "gpt-4o") is None, "no host, no catalog"
+
+
+def test_openai_compatible_uses_the_catalog_of_its_host() -> None:
+    facts = catalog.lookup("openai_compatible", "openai/gpt-4o",
+                           base_url="https://openrouter.ai/api/v1")
+    assert facts is not None and facts.catalog_id == "openrouter/openai/gpt-4o"
+
+
+def test_enrich_records_sources_and_provider_wins() -> None:
+    model = DiscoveredModel("gpt-4o", "gpt-4o", context_window=99999, meta={"raw": {}})
+    catalog.enrich(model, "openai")
+    assert model.context_window == 99999
+    assert model.input_cost_per_1k == pytest.approx(0.0025)
+    assert model.display_name == "GPT-4o"
+    assert model.meta["sources"] == {
+        "contextWindow": "provider", "displayName": "models.dev", "modality": "models.dev",
+        "inputCostPer1k": "models.dev", "outputCostPer1k": "models.dev"}
+    assert model.meta["catalogId"] == "openai/gpt-4o"
+    assert model.modality == ["text", "vision", "tools"]
+
+
+def test_enrich_respects_capabilities_the_provider_decided() -> None:
+    model = DiscoveredModel("gpt-4o", "gpt-4o", meta={"sources": {"modality": "provider"}})
+    catalog.enrich(model, "openai", decided=("vision",))
+    assert model.modality == ["text", "tools"]
+
+
+def test_enrich_unknown_model_marks_provider_fields_only() -> None:
+    model = DiscoveredModel("custom", "Custom", context_window=4096)
+    catalog.enrich(model, "openai")
+    assert model.meta == {"sources": {"displayName": "provider", "contextWindow": "provider",
+                                      "modality": "provider"}}
+
+
+def test_enrich_by_underlying_model_keeps_deployment_name() -> None:
+    model = DiscoveredModel("prod-deployment", "prod-deployment")
+    catalog.enrich(model, "azure", catalog_id="gpt-4o-mini")
+    assert model.display_name == "prod-deployment"
+    assert model.context_window == 128000
+    assert model.meta["catalogId"] == "openai/gpt-4o-mini"
+
+
+def test_ollama_latest_tag_is_the_same_model() -> None:
+    facts = catalog.lookup("ollama", "glm-4.6:latest")
+    assert facts is not None and facts.catalog_id == "ollama-cloud/glm-4.6"
