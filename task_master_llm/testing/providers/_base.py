@@ -24,12 +24,13 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
+
+from task_master_llm.testing.providers._messages import RecordedRequest, Reply, Request
 
 #: Header names whose values never enter the request log.
 SECRET_HEADERS = frozenset({"authorization", "x-goog-api-key", "x-api-key", "api-key"})
@@ -38,64 +39,6 @@ HTML_PAGE = (
     "<!DOCTYPE html><html><head><title>Sign in</title></head>"
     "<body><h1>Please sign in</h1><p>This is a captive portal, not an API.</p></body></html>"
 )
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server saw it. Secret header values read ``"[redacted]"``."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any = None
-    raw_body: bytes = field(default=b"", repr=False)
-
-    def header(self, name: str) -> str | None:
-        """A header value by case-insensitive name (``None`` when absent)."""
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return value
-        return None
-
-
-@dataclass
-class Reply:
-    """What a route answers: a status, a JSON-able body (or raw bytes) and extra headers."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json"
-
-
-@dataclass
-class Request:
-    """The parsed request handed to :meth:`FakeServer.route` (with real header values)."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Mapping[str, str]
-    raw_body: bytes
-
-    def arg(self, name: str) -> str | None:
-        """The first value of a query parameter."""
-        values = self.query.get(name)
-        return values[0] if values else None
-
-    def json(self) -> Any:
-        """The body parsed as JSON; ``None`` if empty; raises ``ValueError`` if invalid."""
-        if not self.raw_body:
-            return None
-        return json.loads(self.raw_body.decode("utf-8"))
-
-    def bearer(self) -> str | None:
-        """The token of an ``Authorization: Bearer`` header."""
-        value = self.headers.get("Authorization") or ""
-        if value[:7].lower() == "bearer ":
-            return value[7:].strip()
-        return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -140,7 +83,7 @@ class FakeServer:
     provider_type: ClassVar[str] = ""
     #: the key the server accepts by default
     DEMO_KEY: ClassVar[str] = ""
-    #: status used by the generic error body when a route is unknown
+    #: path added to root_url to make base_url ("/v1" for openai-shaped servers)
     base_path: ClassVar[str] = ""
 
     def __init__(
