@@ -1,0 +1,118 @@
+"""Base-URL policy: what may be stored, and which addresses may be connected to."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from task_master_llm import netpolicy
+from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
+from task_master_llm.errors import ProviderError, ValidationError
+
+
+@pytest.mark.parametrize("url", [
+    "https://api.openai.com/v1", "http://localhost:11434/", "http://10.0.0.5:8000/v1",
+    "https://[2001:db8::1]/v1"])
+def test_valid_base_urls(url: str) -> None:
+    assert netpolicy.validate_base_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("ftp://example.com", "Only http:// and https://"),
+    ("file:///etc/passwd", "Only http:// and https://"),
+    ("https://user:s3cr3t@example.com/v1", "user name and password"),
+    ("https://sk-secret@example.com/v1", "user name and password"),
+    ("https:///v1", "no host"),
+    ("", "Enter a URL"),
+    ("https://example.com:99999", "malformed"),
+    ("https://example.com/v1?key=x", "query string"),
+])
+def test_invalid_base_urls(url: str, says: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        netpolicy.validate_base_url(url)
+    (message,) = info.value.fields["baseUrl"]
+    assert says in message
+    if "@" in url:
+        assert "s3cr3t" not in info.value.message and "sk-secret" not in info.value.message
+
+
+@pytest.mark.parametrize("address", [
+    "169.254.169.254", "169.254.0.1", "fd00:ec2::254", "fe80::1", "fe80::1%eth0",
+    "::ffff:169.254.169.254", "0.0.0.0"])
+@pytest.mark.parametrize("allow_private", [True, False])
+def test_always_refused(address: str, allow_private: bool) -> None:
+    with pytest.raises(ProviderError) as info:
+        netpolicy.check_address(address, allow_private=allow_private)
+    assert info.value.error_kind == "network" and "refused" in info.value.message
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.1.2.3", "192.168.1.10",
+                                     "172.16.0.1", "fd12:3456::1"])
+def test_private_ranges_follow_the_setting(address: str) -> None:
+    netpolicy.check_address(address, allow_private=True)
+    with pytest.raises(ProviderError, match="private networks are disabled"):
+        netpolicy.check_address(address, allow_private=False)
+
+
+def test_public_address_allowed() -> None:
+    netpolicy.check_address("93.184.216.34", allow_private=False)
+
+
+def test_metadata_base_url_is_refused_before_connecting() -> None:
+    config = ProviderConfig("openai_compatible", base_url="http://169.254.169.254/latest")
+    result = create_adapter(config).test_connection()
+    assert (result.status, result.error_kind) == ("invalid", "network")
+    assert "169.254.169.254" in result.message and "metadata" in result.message
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = b'{"version": "0.12.3"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_loopback_allowed_by_default(local_server: str) -> None:
+    result = create_adapter(ProviderConfig("ollama", base_url=local_server)).test_connection()
+    assert result.status == "valid"
+
+
+def test_loopback_refused_when_private_networks_disabled(local_server: str) -> None:
+    adapter = create_adapter(ProviderConfig("ollama", base_url=local_server),
+                             HttpSettings(allow_private_networks=False))
+    result = adapter.test_connection()
+    assert (result.status, result.error_kind) == ("invalid", "network")
+    assert "127.0.0.1" in result.message
+
+
+def test_peer_address_is_checked_at_connect_time(local_server: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name that resolved to a public address at check time but connects to a private
+    one (DNS rebinding) is refused by the socket-level check."""
+    monkeypatch.setattr(netpolicy, "resolve", lambda host, port: ["93.184.216.34"])
+    adapter = create_adapter(ProviderConfig("ollama", base_url=local_server),
+                             HttpSettings(allow_private_networks=False))
+    result = adapter.test_connection()
+    assert (result.status, result.error_kind) == ("invalid", "network")
+    assert "127.0.0.1" in result.message and "private" in result.message
