@@ -89,6 +89,19 @@ class TestRetries:
         assert result.error_kind == "rate_limited" and "in 60s" in result.message
         assert requests_mock.call_count == 1 and sleeps == []
 
+    @pytest.mark.parametrize(("delay", "calls", "waits"), [("2s", 2, [2.0]), ("59s", 1, [])])
+    def test_google_retry_info_delay(self, requests_mock: rm.Mocker, sleeps, delay: str,
+                                     calls: int, waits: list) -> None:
+        url = "https://generativelanguage.googleapis.com/v1beta/models"
+        exhausted = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]}}
+        requests_mock.get(url, [{"status_code": 429, "json": exhausted},
+                                {"json": {"models": []}}])
+        config = ProviderConfig("google", api_key=CANARY)
+        result = create_adapter(config, HttpSettings(sleep=sleeps)).test_connection()
+        assert requests_mock.call_count == calls and sleeps == waits
+        assert result.status == ("valid" if calls == 2 else "invalid")
+
     def test_retry_after_http_date(self) -> None:
         when = email.utils.formatdate(time.time() + 30, usegmt=True)
         assert 25 <= retry_after_seconds({"Retry-After": when}) <= 31

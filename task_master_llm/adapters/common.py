@@ -84,6 +84,7 @@ class HttpProviderAdapter(ProviderAdapter):
             settings=self.settings,
             headers=self.auth_headers(),
             classify=self.classify,
+            retry_hint=lambda response: self.retry_hint(_json_or_none(response), response),
             refused_hint=self.refused_hint,
         )
 
@@ -113,10 +114,7 @@ class HttpProviderAdapter(ProviderAdapter):
 
     def classify(self, response: requests.Response) -> ProviderFailure:
         """Turn a non-2xx response into an error: by provider code, then by status."""
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
+        body = _json_or_none(response)
         code = self.error_code(body, response) if body is not None else None
         status = response.status_code
         kind, template = self.ERRORS.get(code or "", (None, None))
@@ -163,6 +161,13 @@ class HttpProviderAdapter(ProviderAdapter):
         """
         return catalog.enrich(model, self.type_name, catalog_id=catalog_id,
                               base_url=self.base_url, decided=decided)
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def error_dict(body: Any) -> dict[str, Any]:

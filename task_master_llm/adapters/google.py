@@ -70,7 +70,10 @@ class GoogleAdapter(HttpProviderAdapter):
         return str(status) if status else None
 
     def retry_hint(self, body: Any, response: requests.Response) -> float | None:
-        """Google puts the wait in a RetryInfo detail (``"retryDelay": "59s"``)."""
+        """``Retry-After`` when sent, else Google's RetryInfo detail (``"retryDelay": "59s"``)."""
+        from_headers = super().retry_hint(body, response)
+        if from_headers is not None:
+            return from_headers
         for detail in error_dict(body).get("details") or []:
             delay = detail.get("retryDelay") if isinstance(detail, dict) else None
             if isinstance(delay, str) and delay.endswith("s"):
@@ -78,7 +81,7 @@ class GoogleAdapter(HttpProviderAdapter):
                     return float(delay[:-1])
                 except ValueError:
                     break
-        return super().retry_hint(body, response)
+        return None
 
     def probe(self, http: ProviderHttp) -> str:
         """``GET /v1beta/models?pageSize=1``: proves the key, spends no tokens."""

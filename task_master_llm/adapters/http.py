@@ -44,6 +44,8 @@ USER_AGENT = f"task-master-llm/{__version__}"
 
 #: Classifies a final non-2xx response into the error to raise.
 Classifier = Callable[[requests.Response], ProviderError]
+#: Seconds a response asks us to wait before retrying, or None when it does not say.
+RetryHint = Callable[[requests.Response], "float | None"]
 
 
 # --- transport: the base-URL policy at connect time ----------------------------------
@@ -137,12 +139,14 @@ class ProviderHttp:
         settings: HttpSettings,
         headers: Mapping[str, str],
         classify: Classifier,
+        retry_hint: RetryHint | None = None,
         refused_hint: str = "check the base URL and that the server is running.",
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self.classify = classify
+        self.retry_hint: RetryHint = retry_hint or (lambda r: retry_after_seconds(r.headers))
         self.refused_hint = refused_hint
         self.last_latency_ms: int | None = None
         self._headers = dict(headers)
@@ -194,8 +198,8 @@ class ProviderHttp:
                 return response
             if response.status_code == 429 or response.status_code >= 500:
                 error = self.classify(response)
-                delay = self._retry_delay(response, attempt)
-                if error.error_kind == "quota" or attempt + 1 >= attempts or delay is None:
+                delay = self._retry_delay(response, attempt, error)
+                if attempt + 1 >= attempts or delay is None:
                     raise error
                 log.info(
                     "%s answered %s on %s %s; retry %d/%d in %.2fs",
@@ -270,11 +274,16 @@ class ProviderHttp:
             )
         return target
 
-    def _retry_delay(self, response: requests.Response, attempt: int) -> float | None:
-        """Seconds to wait before the next attempt, or None when the server wants longer
-        than ``max_retry_after`` (then waiting inside a web request is pointless)."""
-        requested = retry_after_seconds(response.headers)
+    def _retry_delay(
+        self, response: requests.Response, attempt: int, error: ProviderError
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None not to retry: the server wants
+        longer than ``max_retry_after`` (waiting inside a web request is pointless), or a
+        quota is exhausted and the provider gave no time at which it comes back."""
+        requested = self.retry_hint(response)
         if requested is None:
+            if error.error_kind == "quota":
+                return None
             return min(self.settings.backoff_base * (2**attempt), self.settings.max_retry_after)
         if requested > self.settings.max_retry_after:
             return None
