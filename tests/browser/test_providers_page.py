@@ -1,0 +1,164 @@
+"""The Providers tab in a real browser: add, test (valid and failed), edit, delete, access."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login
+
+pytestmark = pytest.mark.browser
+
+
+def add_provider(page, name: str, type_label: str, fields: dict[str, str]) -> None:
+    """Fill the Add provider dialog and save it."""
+    page.get_by_role("button", name="Add provider").click()
+    dialog = page.get_by_role("dialog", name="Add provider")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("Type").select_option(label=type_label)
+    for label, value in fields.items():
+        dialog.get_by_label(label).fill(value)
+    dialog.get_by_role("button", name="Add provider").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f'tr[data-provider-name="{name}"]')).to_be_visible()
+
+
+def test_member_gets_403_page(page, live: LiveApp) -> None:
+    """A member who opens /llm gets a 403 HTML page, and no registry link in the nav."""
+    login(page, MEMBER)
+    expect(page.get_by_role("link", name="LLM Registry")).to_have_count(0)
+    response = page.goto("/llm")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def test_anonymous_goes_to_the_host_login(page, live: LiveApp) -> None:
+    """Nobody logged in: /llm goes through the host's login and comes back."""
+    page.goto("/llm")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("Email").fill(ADMIN[0])
+    page.get_by_label("Password").fill(ADMIN[1])
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/llm$"))
+    expect(page.get_by_role("heading", name="LLM Registry")).to_be_visible()
+
+
+def test_admin_sees_the_nav_link(page, live: LiveApp) -> None:
+    """The host's nav shows "LLM Registry" with the plug icon after "Agents" to admins."""
+    login(page, ADMIN)
+    page.goto("/")
+    link = page.get_by_role("link", name="LLM Registry")
+    expect(link).to_be_visible()
+    expect(link.locator("svg")).to_have_count(1)
+    names = page.locator("header a").all_inner_texts()
+    assert names.index("Agents") < [n.strip() for n in names].index("LLM Registry")
+
+
+def test_type_fields_follow_the_type(page, live: LiveApp) -> None:
+    """Each type shows only its fields; Ollama's base URL is prefilled; keys are password inputs."""
+    login(page, ADMIN)
+    page.goto("/llm")
+    page.get_by_role("button", name="Add provider").click()
+    dialog = page.get_by_role("dialog", name="Add provider")
+    type_select = dialog.get_by_label("Type")
+    options = type_select.locator("option").all_inner_texts()
+    assert options == [
+        "Google", "OpenAI", "Anthropic", "Azure OpenAI", "Ollama", "OpenAI-compatible",
+    ]
+    expected = {
+        "Google": {"API key", "Base URL"},
+        "OpenAI": {"API key", "Base URL", "Organization ID"},
+        "Anthropic": {"API key", "Base URL"},
+        "Azure OpenAI": {"API key", "Base URL", "Deployment ID"},
+        "Ollama": {"API key", "Base URL"},
+        "OpenAI-compatible": {"API key", "Base URL"},
+    }
+    all_fields = {"API key", "Base URL", "Organization ID", "Deployment ID"}
+    for label, shown in expected.items():
+        type_select.select_option(label=label)
+        for field in all_fields:
+            locator = dialog.get_by_label(re.compile("^" + field))
+            if field in shown:
+                expect(locator).to_be_visible()
+            else:
+                expect(locator).to_be_hidden()
+        assert dialog.get_by_label(re.compile("^API key")).get_attribute("type") == "password"
+    type_select.select_option(label="Ollama")
+    expect(dialog.get_by_label(re.compile("^Base URL"))).to_have_value("http://localhost:11434")
+    type_select.select_option(label="OpenAI-compatible")
+    expect(dialog.get_by_label(re.compile("^Base URL"))).to_have_value("")
+    # a required field left empty is named next to the field, nothing is sent
+    dialog.get_by_label("Name").fill("Local vLLM")
+    dialog.get_by_role("button", name="Add provider").click()
+    expect(dialog.locator("#pf-baseUrl-error")).to_contain_text("Required")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+
+def test_failed_test_shows_the_providers_message(page, live: LiveApp) -> None:
+    """A wrong key: Test shows invalid with the provider's message, and the row turns red."""
+    google = live.providers["google"]
+    login(page, ADMIN)
+    page.goto("/llm")
+    add_provider(page, "Google wrong key", "Google",
+                 {"API key": "wrong-key-1234", "Base URL": google.base_url})
+    row = page.locator('tr[data-provider-name="Google wrong key"]')
+    expect(row.get_by_text("Not tested")).to_be_visible()
+    row.get_by_role("button", name="Test").click()
+    result = row.locator("output.llm-test-result")
+    expect(result).to_contain_text("Invalid")
+    provider = live.app.extensions["task_master_llm"].providers.collection.find_one(
+        {"name": "Google wrong key"}
+    )
+    assert provider["statusMessage"]
+    expect(result).to_contain_text(provider["statusMessage"])
+    expect(row.locator(".llm-status-invalid")).to_be_visible()
+
+
+def test_edit_keeps_the_key_unless_a_new_one_is_typed(page, live: LiveApp) -> None:
+    """Editing shows ****abcd only, keeps the key when left empty, replaces it when typed."""
+    google = live.providers["google"]
+    login(page, ADMIN)
+    page.goto("/llm")
+    add_provider(
+        page, "Google", "Google", {"API key": "wrong-key-9999", "Base URL": google.base_url}
+    )
+    row = page.locator('tr[data-provider-name="Google"]')
+    row.get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog", name="Edit Google")
+    key = dialog.get_by_label(re.compile("^API key"))
+    expect(key).to_have_value("")
+    expect(key).to_have_attribute("placeholder", "****9999")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_contain_text("****9999")
+    row.get_by_role("button", name="Edit").click()
+    key.fill(google.DEMO_KEY)
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    expect(row).to_contain_text("****" + google.DEMO_KEY[-4:])
+    row.get_by_role("button", name="Test").click()
+    expect(row.locator("output.llm-test-result")).to_contain_text("Valid")
+    expect(row.locator(".llm-status-valid")).to_be_visible()
+    # last validated: relative text, the exact time on hover
+    expect(row.locator("time")).to_have_text("just now")
+    expect(row.locator("time")).to_have_attribute("title", re.compile(r"\d{4}-\d\d-\d\dT"))
+
+
+def test_duplicate_name_is_shown_next_to_the_field(page, live: LiveApp) -> None:
+    """A 409 for a duplicate name appears in the dialog, not silently."""
+    google = live.providers["google"]
+    login(page, ADMIN)
+    page.goto("/llm")
+    add_provider(page, "Twin", "Google", {"API key": "k-1234", "Base URL": google.base_url})
+    page.get_by_role("button", name="Add provider").click()
+    dialog = page.get_by_role("dialog", name="Add provider")
+    dialog.get_by_label("Name").fill("Twin")
+    dialog.get_by_label(re.compile("^API key")).fill("k-5678")
+    dialog.get_by_role("button", name="Add provider").click()
+    shown = dialog.locator(".llm-form-error, #pf-name-error").filter(has_text=re.compile(r"\S"))
+    expect(shown.first).to_be_visible()
+    expect(dialog).to_be_visible()
