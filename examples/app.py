@@ -125,33 +125,51 @@ def _start_database() -> tuple[Database, Any]:
     return MongoClient(server.uri, tz_aware=True)["task_master"], server
 
 
+#: fixed demo ports, so the README can say what to type; a busy port falls back to a free one
+DEMO_PORTS = {
+    "google": 18101,
+    "openai": 18102,
+    "anthropic": 18103,
+    "azure": 18104,
+    "openai_compatible": 18105,
+    "ollama": 11434,
+}
+TALON_PORT = 18100
+
+
+def _start(server_cls: Any, port: int, **kwargs: Any) -> Any:
+    try:
+        return server_cls(port=port, **kwargs).start()
+    except OSError:
+        return server_cls(port=0, **kwargs).start()
+
+
 def main() -> None:
     """Start the database, the local provider and gateway servers, and the app."""
-    from task_master_llm.testing.providers import start_demo_servers
-    from task_master_llm.testing.talon import TalonServer
+    from task_master_llm.testing.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES
+    from task_master_llm.testing.talon import TALON_DEMO_TOKEN, TalonServer
 
     db, db_server = _start_database()
-    providers = start_demo_servers()
-    talon = TalonServer(token="demo-talon-token")
-    talon.start()
+    providers = {t: _start(SERVER_CLASSES[t], port) for t, port in DEMO_PORTS.items()}
+    talon = _start(TalonServer, TALON_PORT, token=TALON_DEMO_TOKEN)
     port = int(os.environ.get("PORT", "5000"))
     app = create_app(
         db,
         {
             "TALON_GATEWAY_URL": os.environ.get("TALON_GATEWAY_URL", talon.base_url),
-            "TALON_GATEWAY_TOKEN": os.environ.get("TALON_GATEWAY_TOKEN", "demo-talon-token"),
+            "TALON_GATEWAY_TOKEN": os.environ.get("TALON_GATEWAY_TOKEN", TALON_DEMO_TOKEN),
         },
     )
     print("\nTask Master LLM Registry demo")
     print(f"  open        http://127.0.0.1:{port}/llm")
     print("  admin       admin@example.com / admin-demo")
     print("  member      member@example.com / member-demo")
-    print(f"  gateway     {talon.base_url} (local Talon, token demo-talon-token)")
+    print(f"  gateway     {talon.base_url} (local Talon, token {TALON_DEMO_TOKEN})")
     print("  providers   (type the base URL and key into the Add Provider dialog)")
     for provider_type, server in providers.items():
-        key = getattr(server, "demo_key", None) or "(none)"
-        print(f"    {provider_type:<18} {server.base_url:<34} key: {key}")
-    print()
+        extra = f"  deployment: {AZURE_DEMO_DEPLOYMENT}" if provider_type == "azure" else ""
+        print(f"    {provider_type:<18} {server.base_url:<30} key: {server.DEMO_KEY}{extra}")
+    print(flush=True)
     try:
         app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
     finally:

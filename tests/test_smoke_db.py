@@ -1,5 +1,5 @@
-from pymongo.errors import DuplicateKeyError
 import pytest
+from pymongo.errors import DuplicateKeyError
 
 
 def test_database_enforces_unique_index(db):

@@ -70,7 +70,9 @@ def register_blueprints(app: Flask, state: RegistryState) -> None:
             if exc.name != "task_master_llm.page":
                 raise
         else:
-            app.register_blueprint(make_page_blueprint(), url_prefix=settings["TASK_MASTER_LLM_PAGE_URL"])
+            app.register_blueprint(
+                make_page_blueprint(), url_prefix=settings["TASK_MASTER_LLM_PAGE_URL"]
+            )
 
 
 __all__ = ["doc", "ok", "register_blueprints"]
