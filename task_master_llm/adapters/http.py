@@ -89,7 +89,8 @@ class PolicyHTTPAdapter(HTTPAdapter):
     """A requests transport that refuses addresses the base-URL policy forbids.
 
     Before each request every address of the host is checked (clear early error); at
-    connect time the socket's peer address is checked again.
+    connect time the socket's peer address is checked again. The early check is in the
+    transport, not in :class:`ProviderHttp`, so a mock transport skips it.
     """
 
     def __init__(self, *, allow_private: bool, pool_maxsize: int = 10) -> None:
