@@ -1,6 +1,6 @@
 """Google Gemini API (generativelanguage.googleapis.com).
 
-The key goes in the ``x-goog-api-key`` header, never in ``?key=``: URLs end up in logs.
+The key goes in the ``x-goog-api-key`` header, never as a query parameter: URLs end up in logs.
 """
 
 from __future__ import annotations
