@@ -25,3 +25,36 @@ def rotate_key(dry_run: bool) -> None:
     click.echo(report.summary())
     if report.failed:
         raise SystemExit(1)
+
+
+@llm_cli.command("migrate-agents")
+@click.option("--dry-run", is_flag=True, help="Report what would be bound; change nothing.")
+def migrate_agents(dry_run: bool) -> None:
+    """Bind legacy agents (a "provider/model" string) to registered models.
+
+    Matches "providerType/providerModelId", or a bare id with exactly one registered match.
+    Prints matched, unmatched and ambiguous counts. Safe to run twice.
+    """
+    from task_master_llm.migration import migrate_legacy_agents
+
+    click.echo(migrate_legacy_agents(get_state(), dry_run=dry_run).summary())
+
+
+@llm_cli.command("sync-agents")
+@click.option("--failed", "which", flag_value="failed", default=True,
+              help="Agents whose last sync failed or is pending or was disabled (default).")
+@click.option("--all", "which", flag_value="all", help="Every agent.")
+def sync_agents(which: str) -> None:
+    """Push agents to the Talon gateway again and print the outcome counts."""
+    from task_master_llm.agents import AgentService
+    from task_master_llm.talon import DISABLED_MESSAGE
+
+    service = AgentService(get_state())
+    if not service.client.enabled:
+        click.echo(f"{DISABLED_MESSAGE}; nothing to do.")
+        return
+    statuses = None if which == "all" else ["failed", "pending", "disabled"]
+    counts = service.sync_by_status(statuses)
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    if counts.get("failed"):
+        raise SystemExit(1)

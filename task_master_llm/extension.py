@@ -117,11 +117,40 @@ class LlmRegistry:
             store.ensure_indexes()
         app.extensions[EXTENSION_KEY] = state
 
+        from task_master_llm.agents import install_listeners
+
+        install_listeners(state)
+
         from task_master_llm.api import register_blueprints
         from task_master_llm.cli import llm_cli
 
         register_blueprints(app, state)
         app.cli.add_command(llm_cli)
+
+    def agent_changed(self, event: str, agent: Any, *, app: Flask | None = None) -> dict[str, Any]:
+        """The host hook: call it when the host's own code created, updated or deleted an
+        agent, and the change is pushed to the Talon gateway like the package's routes do.
+
+        ``event`` is ``"created"``, ``"updated"`` or ``"deleted"``. ``agent`` is the agent's
+        id or document for created/updated (after saving it), and the deleted document (or
+        its ``talonId``) for deleted. Returns ``{"status", "error", "syncedAt"}``; the sync
+        state is also stored on the agent. Gateway failures never raise.
+        """
+        from task_master_llm.agents import AgentService
+
+        return AgentService(get_state(app)).agent_changed(event, agent)
+
+    def agent_created(self, agent: Any, *, app: Flask | None = None) -> dict[str, Any]:
+        """``agent_changed("created", agent)``."""
+        return self.agent_changed("created", agent, app=app)
+
+    def agent_updated(self, agent: Any, *, app: Flask | None = None) -> dict[str, Any]:
+        """``agent_changed("updated", agent)``."""
+        return self.agent_changed("updated", agent, app=app)
+
+    def agent_deleted(self, agent: Any, *, app: Flask | None = None) -> dict[str, Any]:
+        """``agent_changed("deleted", agent)``: pass the deleted document or its talonId."""
+        return self.agent_changed("deleted", agent, app=app)
 
 
 def _database_from_config(settings: Settings) -> Database:

@@ -4,7 +4,25 @@ Request schemas validate and reject unknown fields; response schemas are the one
 where stored documents become API objects (ids as strings, UTC ISO dates, no key material).
 """
 
+from task_master_llm.schemas.agents import (
+    AgentCreateSchema,
+    AgentDeleteResultSchema,
+    AgentSchema,
+    AgentUpdateSchema,
+    TalonSyncSchema,
+)
 from task_master_llm.schemas.common import ErrorSchema, load_body
+from task_master_llm.schemas.models import (
+    ModelDeleteResultSchema,
+    ModelEntrySchema,
+    ModelListQuerySchema,
+    ModelPageSchema,
+    ModelRegisterResultSchema,
+    ModelRegisterSchema,
+    ModelSchema,
+    ModelUpdateSchema,
+    ProviderSummarySchema,
+)
 from task_master_llm.schemas.providers import (
     ConnectionResultSchema,
     DiscoveredModelSchema,
@@ -15,6 +33,20 @@ from task_master_llm.schemas.providers import (
 )
 
 __all__ = [
+    "AgentCreateSchema",
+    "AgentDeleteResultSchema",
+    "AgentSchema",
+    "AgentUpdateSchema",
+    "ModelDeleteResultSchema",
+    "ModelEntrySchema",
+    "ModelListQuerySchema",
+    "ModelPageSchema",
+    "ModelRegisterResultSchema",
+    "ModelRegisterSchema",
+    "ModelSchema",
+    "ModelUpdateSchema",
+    "ProviderSummarySchema",
+    "TalonSyncSchema",
     "ConnectionResultSchema",
     "DiscoveredModelSchema",
     "ErrorSchema",

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from task_master_llm.errors import Conflict, NotFound
+from task_master_llm.store.base import maybe_object_id
 
 
 class AgentStore:
@@ -16,3 +25,105 @@ class AgentStore:
         self.collection.create_index("name", unique=True, name="name_unique")
         self.collection.create_index("modelId", name="model_id")
         self.collection.create_index("talonId", unique=True, sparse=True, name="talon_id_unique")
+
+    # --- added for agents and Talon sync (issue 4) ------------------------------------
+    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Insert a new agent. A duplicate name is a 409; a duplicate ``talonId`` re-raises
+        :class:`DuplicateKeyError` so the caller can pick the next id and retry."""
+        try:
+            self.collection.insert_one(doc)
+        except DuplicateKeyError as exc:
+            if duplicate_field(exc) == "talonId":
+                raise
+            raise _name_taken(doc.get("name")) from None
+        return doc
+
+    def find(self, agent_id: Any) -> dict[str, Any] | None:
+        """One agent by id, or None (a malformed id is simply not found)."""
+        oid = maybe_object_id(agent_id)
+        return None if oid is None else self.collection.find_one({"_id": oid})
+
+    def get(self, agent_id: Any) -> dict[str, Any]:
+        """One agent by id; 404 when missing or malformed."""
+        doc = self.find(agent_id)
+        if doc is None:
+            raise NotFound(f"No agent with id {str(agent_id)[:64]!r}.")
+        return doc
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every agent, by name."""
+        return list(self.collection.find({}).sort([("name", 1), ("_id", 1)]))
+
+    def by_model_ids(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """The agents bound to any of these models."""
+        if not model_ids:
+            return []
+        return list(self.collection.find({"modelId": {"$in": list(model_ids)}}).sort("name", 1))
+
+    def by_sync_status(self, statuses: list[str] | None) -> list[dict[str, Any]]:
+        """Agents whose ``talonSyncStatus`` is one of ``statuses`` (None: every agent)."""
+        query = {} if statuses is None else {"talonSyncStatus": {"$in": statuses}}
+        return list(self.collection.find(query).sort("name", 1))
+
+    def legacy(self) -> list[dict[str, Any]]:
+        """Agents with a legacy model string and no ``modelId``."""
+        return [
+            d
+            for d in self.collection.find({"modelId": None}).sort("name", 1)
+            if isinstance(d.get("model"), str) and d["model"].strip()
+        ]
+
+    def talon_id_taken(self, talon_id: str) -> bool:
+        """Whether some agent already has this gateway id."""
+        return self.collection.count_documents({"talonId": talon_id}, limit=1) > 0
+
+    def update(
+        self,
+        agent_id: ObjectId,
+        set_fields: Mapping[str, Any],
+        unset_fields: tuple[str, ...] = (),
+        *,
+        only_if: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """``$set``/``$unset`` this package's fields only (host fields are untouched) and
+        return the new document; None when ``only_if`` did not match. Duplicate name: 409."""
+        update: dict[str, Any] = {"$set": dict(set_fields)}
+        if unset_fields:
+            update["$unset"] = {f: "" for f in unset_fields}
+        try:
+            return self.collection.find_one_and_update(
+                {"_id": agent_id, **(only_if or {})},
+                update,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError as exc:
+            if duplicate_field(exc) == "talonId":
+                raise
+            raise _name_taken(set_fields.get("name")) from None
+
+    def bulk_write(self, operations: list[UpdateOne]) -> None:
+        """Several per-agent updates in one round trip."""
+        if operations:
+            self.collection.bulk_write(operations, ordered=False)
+
+    def remove(self, agent_id: ObjectId) -> dict[str, Any] | None:
+        """Delete one agent and return it (None when it was already gone)."""
+        return self.collection.find_one_and_delete({"_id": agent_id})
+
+
+def duplicate_field(exc: DuplicateKeyError) -> str:
+    """Which unique field a duplicate-key error is about: ``talonId`` or ``name``."""
+    details = exc.details or {}
+    pattern = details.get("keyPattern") or {}
+    if "talonId" in pattern:
+        return "talonId"
+    if not pattern and "talon_id_unique" in str(details.get("errmsg", "")):
+        return "talonId"
+    return "name"
+
+
+def _name_taken(name: Any) -> Conflict:
+    return Conflict(
+        f"An agent named {name!r} already exists.",
+        fields={"name": ["An agent with this name already exists."]},
+    )

@@ -1,0 +1,404 @@
+"""Agent service: agents bound to registered models, and their sync to the Talon gateway.
+
+Every change is saved first with ``talonSyncStatus: "pending"``; then the gateway is
+called (POST on create, PUT on update and retries, DELETE on delete) and the outcome
+(``synced``, ``failed`` with the reason, or ``disabled``) is stored on the agent and
+returned as ``talonSync``. Only this package's fields are ever written (``$set``/``$unset``),
+so host fields survive. The decrypted provider key exists only inside :meth:`_payload`
+and the gateway request; it is never logged, stored or returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
+from pymongo import UpdateOne
+from pymongo.errors import DuplicateKeyError
+
+from task_master_llm.errors import Conflict, GatewayError, LlmRegistryError, ValidationError
+from task_master_llm.models import PROVIDER_SUMMARY, model_string, provider_summary
+from task_master_llm.schemas.common import UtcDateTime
+from task_master_llm.store import parse_object_id, utcnow
+from task_master_llm.talon import (
+    DISABLED_MESSAGE,
+    TALON_ID_PATTERN,
+    SyncOutcome,
+    TalonClient,
+    build_payload,
+    talon_id_for,
+)
+
+if TYPE_CHECKING:
+    from task_master_llm.extension import RegistryState
+
+log = logging.getLogger(__name__)
+
+SYNC_WORKERS = 8
+EVENTS = ("created", "updated", "deleted")
+_TALON_ID_ATTEMPTS = 20
+
+
+def talon_client(state: RegistryState) -> TalonClient:
+    """The gateway client configured by ``TALON_GATEWAY_URL`` (disabled without one)."""
+    settings = state.settings
+    timeout = settings["TASK_MASTER_LLM_TALON_TIMEOUT"]
+    return TalonClient(
+        settings["TALON_GATEWAY_URL"],
+        settings["TALON_GATEWAY_TOKEN"],
+        connect_timeout=min(settings["TASK_MASTER_LLM_CONNECT_TIMEOUT"], timeout),
+        read_timeout=timeout,
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored date as the API writes it (UTC, ISO 8601, ``Z``)."""
+    return UtcDateTime()._serialize(value, None, None)
+
+
+def talon_sync(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """An agent's stored sync state as the API returns it."""
+    return {
+        "status": doc.get("talonSyncStatus"),
+        "error": doc.get("talonSyncError"),
+        "syncedAt": doc.get("talonSyncedAt"),
+    }
+
+
+class AgentService:
+    """Everything the agent routes, the host hook and the commands do."""
+
+    def __init__(self, state: RegistryState, client: TalonClient | None = None) -> None:
+        self.state = state
+        self.store = state.agents
+        self.client = client or talon_client(state)
+
+    # --- reads -----------------------------------------------------------------------
+    def list(self) -> list[dict[str, Any]]:
+        """Every agent with its ``llmModel`` relation (three queries in all)."""
+        return self.with_models(self.store.list())
+
+    def get(self, agent_id: Any) -> dict[str, Any]:
+        """One agent with its ``llmModel`` relation."""
+        return self.with_models([self.store.get(agent_id)])[0]
+
+    def with_models(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Attach model + provider summary to each agent: one query per collection."""
+        models = self.state.models.by_ids([d["modelId"] for d in docs if d.get("modelId")])
+        pids = list({m["providerId"] for m in models.values()})
+        providers = {}
+        if pids:
+            cursor = self.state.providers.collection.find({"_id": {"$in": pids}}, PROVIDER_SUMMARY)
+            providers = {p["_id"]: p for p in cursor}
+        out = []
+        for doc in docs:
+            model = models.get(doc.get("modelId")) if doc.get("modelId") else None
+            relation = None
+            if model is not None:
+                summary = provider_summary(providers.get(model["providerId"]))
+                relation = {**model, "provider": summary}
+            out.append({**doc, "llmModel": relation, "talonSync": talon_sync(doc)})
+        return out
+
+    # --- writes ----------------------------------------------------------------------
+    def create(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Save a new agent (409 on a duplicate name), then POST it to the gateway."""
+        now = utcnow()
+        doc: dict[str, Any] = {"_id": ObjectId(), "name": data["name"]}
+        for field in ("role", "soul", "guardrails"):
+            if data.get(field) is not None:
+                doc[field] = data[field]
+        doc.update(self._model_fields(data, required=True))
+        doc.update(talonSyncStatus="pending", createdAt=now, updatedAt=now)
+        tried: set[str] = set()
+        for _ in range(_TALON_ID_ATTEMPTS):
+            doc["talonId"] = talon_id_for(doc["name"], self._taken(tried))
+            try:
+                self.store.insert(doc)
+                break
+            except DuplicateKeyError:  # another agent took this talonId just now
+                tried.add(doc["talonId"])
+        else:
+            raise Conflict("Could not give the agent a unique Talon id; try again.")
+        log.info("agent created id=%s talonId=%s", doc["_id"], doc["talonId"])
+        self._sync(doc, "POST")
+        return self.get(doc["_id"])
+
+    def update(self, agent_id: Any, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply a PATCH (never touching ``talonId``), then PUT the agent to the gateway."""
+        doc = self.store.get(agent_id)
+        set_fields: dict[str, Any] = {}
+        unset: list[str] = []
+        if "name" in data and data["name"] != doc.get("name"):
+            set_fields["name"] = data["name"]
+        for field in ("role", "soul", "guardrails"):
+            if field in data and data[field] != doc.get(field):
+                if data[field] is None:
+                    unset.append(field)
+                else:
+                    set_fields[field] = data[field]
+        model_changed = ("modelId" in data and str(data["modelId"]) != str(doc.get("modelId"))) or (
+            "model" in data and "modelId" not in data and data["model"] != doc.get("model")
+        )
+        if model_changed:
+            fields = self._model_fields({"model": doc.get("model"), **data}, required=True)
+            set_fields.update(fields)
+            if "modelId" not in fields:
+                unset.append("modelId")
+        if not set_fields and not unset:
+            return self.get(doc["_id"])
+        set_fields.update(talonSyncStatus="pending", updatedAt=utcnow())
+        new = self.store.update(doc["_id"], set_fields, tuple(unset))
+        if new is None:  # deleted meanwhile
+            new = self.store.get(doc["_id"])
+        self._sync(self._with_talon_id(new), "PUT")
+        return self.get(new["_id"])
+
+    def delete(self, agent_id: Any) -> dict[str, Any]:
+        """Delete the agent, then at the gateway; a gateway failure never blocks this."""
+        oid = parse_object_id(agent_id, "agent")
+        doc = self.store.remove(oid)
+        if doc is None:
+            self.store.get(oid)  # raises the 404
+        outcome = self._delete_at_gateway(doc or {})
+        log.info("agent deleted id=%s talon=%s", oid, outcome.status)
+        return {
+            "id": str(oid),
+            "name": (doc or {}).get("name"),
+            "talonSync": {"status": outcome.status, "error": outcome.error, "syncedAt": None},
+        }
+
+    # --- sync ------------------------------------------------------------------------
+    def sync(self, agent_id: Any) -> dict[str, Any]:
+        """Push one agent again (PUT). A gateway failure is recorded and is a 502."""
+        doc = self._with_talon_id(self.store.get(agent_id))
+        state = self._sync(doc, "PUT")
+        if state["status"] == "failed":
+            raise GatewayError(
+                f"Sync of agent {doc.get('name')!r} failed: {state['error']}",
+                fields={"talonSync": {**state, "syncedAt": iso(state["syncedAt"])}},
+            )
+        return self.get(doc["_id"])
+
+    def sync_many(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """PUT several agents (a few at a time); returns each one's ``talonSync``."""
+        if not docs:
+            return []
+
+        def one(doc: dict[str, Any]) -> dict[str, Any]:
+            return self._sync(self._with_talon_id(doc), "PUT")
+
+        if len(docs) == 1:
+            return [one(docs[0])]
+        with ThreadPoolExecutor(max_workers=min(SYNC_WORKERS, len(docs))) as pool:
+            return list(pool.map(one, docs))
+
+    def sync_by_status(self, statuses: list[str] | None) -> dict[str, int]:
+        """``flask llm sync-agents``: re-sync agents in these states (None: all)."""
+        counts = {"synced": 0, "failed": 0, "disabled": 0}
+        for state in self.sync_many(self.store.by_sync_status(statuses)):
+            counts[state["status"]] = counts.get(state["status"], 0) + 1
+        return counts
+
+    # --- listeners (called by the provider and model services) -----------------------
+    def on_provider_credentials_changed(self, provider_id: Any) -> None:
+        """A provider's key or base URL changed: re-sync every agent on its models."""
+        agents = self.store.by_model_ids(self.state.models.ids_by_provider(provider_id))
+        self._mark_pending(agents)
+        results = self.sync_many(agents)
+        log.info("provider %s credentials changed: %d agent(s) re-synced, %d failed",
+                 provider_id, len(results), sum(r["status"] == "failed" for r in results))
+
+    def on_models_removing(self, model_ids: list[Any]) -> list[dict[str, str]]:
+        """Models are about to go: detach their agents (keeping the ``providerType/model``
+        string, so they keep working as legacy agents), re-sync them, list them."""
+        agents = self.store.by_model_ids(list(model_ids))
+        if not agents:
+            return []
+        models = self.state.models.by_ids([a["modelId"] for a in agents])
+        providers = self.state.providers.by_ids([m["providerId"] for m in models.values()])
+        now = utcnow()
+        operations = []
+        for agent in agents:
+            model = models.get(agent["modelId"])
+            fields: dict[str, Any] = {"talonSyncStatus": "pending", "updatedAt": now}
+            if model is not None:
+                fields["model"] = model_string(model, providers.get(model["providerId"]))
+            operations.append(UpdateOne(
+                {"_id": agent["_id"], "modelId": agent["modelId"]},
+                {"$set": fields, "$unset": {"modelId": ""}},
+            ))
+        self.store.bulk_write(operations)
+        detached = [d for d in (self.store.find(a["_id"]) for a in agents) if d is not None]
+        self.sync_many(detached)
+        log.info("detached %d agent(s) from %d model(s)", len(detached), len(model_ids))
+        return [{"id": str(a["_id"]), "name": a.get("name", "")} for a in detached]
+
+    # --- the host hook ---------------------------------------------------------------
+    def agent_changed(self, event: str, agent: Any) -> dict[str, Any]:
+        """The host's own code changed an agent: sync it like the package's routes do.
+
+        ``agent`` is the agent's id (or document) for ``created``/``updated``, and the
+        deleted document (or its ``talonId``) for ``deleted``. Returns ``talonSync``.
+        """
+        if event not in EVENTS:
+            raise ValueError(f"event must be one of {', '.join(EVENTS)}, not {event!r}")
+        if event == "deleted":
+            doc = agent if isinstance(agent, Mapping) else {"talonId": agent}
+            outcome = self._delete_at_gateway(doc)
+            return {"status": outcome.status, "error": outcome.error, "syncedAt": None}
+        agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
+        doc = self.store.get(agent_id)
+        self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
+        return self._sync(self._with_talon_id(doc), "POST" if event == "created" else "PUT")
+
+    # --- internals -------------------------------------------------------------------
+    def _model_fields(self, data: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
+        """``modelId`` + ``model`` for a registered model, or ``model`` alone (legacy)."""
+        if data.get("modelId") is not None:
+            model, provider = self._usable_model(data["modelId"])
+            return {"modelId": model["_id"], "model": model_string(model, provider)}
+        if data.get("model"):
+            return {"model": data["model"]}
+        if required:
+            message = "Choose a model: send modelId (a registered, enabled model)."
+            raise ValidationError(message, fields={"modelId": [message]})
+        return {}
+
+    def _usable_model(self, model_id: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A registered, enabled model of an existing provider; else 400 saying why."""
+        def refuse(why: str) -> ValidationError:
+            return ValidationError(f"modelId: {why}", fields={"modelId": [why]})
+
+        model = self.state.models.find(model_id)
+        if model is None:
+            raise refuse("No registered model has this id.")
+        provider = self.state.providers.find(model["providerId"])
+        if provider is None or provider.get("deleting"):
+            raise refuse(f"The provider of model {model['providerModelId']!r} was deleted.")
+        if not model.get("enabled"):
+            raise refuse(
+                f"Model {model.get('displayName') or model['providerModelId']!r} is disabled; "
+                "an admin can enable it in the registry."
+            )
+        return model, provider
+
+    def _taken(self, tried: set[str]) -> Callable[[str], bool]:
+        return lambda candidate: candidate in tried or self.store.talon_id_taken(candidate)
+
+    def _with_talon_id(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Give an agent without a gateway id (e.g. made by the host) a unique one."""
+        if doc.get("talonId"):
+            return doc
+        tried: set[str] = set()
+        for _ in range(_TALON_ID_ATTEMPTS):
+            candidate = talon_id_for(doc.get("name") or "agent", self._taken(tried))
+            try:
+                new = self.store.update(doc["_id"], {"talonId": candidate},
+                                        only_if={"talonId": None})
+            except DuplicateKeyError:
+                tried.add(candidate)
+                continue
+            return new or self.store.get(doc["_id"])
+        return doc  # the sync then fails, saying the id is missing
+
+    def _mark_pending(self, docs: list[dict[str, Any]]) -> None:
+        self.store.bulk_write([
+            UpdateOne({"_id": d["_id"]}, {"$set": {"talonSyncStatus": "pending"}}) for d in docs
+        ])
+
+    def _sync(self, doc: Mapping[str, Any], method: str) -> dict[str, Any]:
+        """Call the gateway for ``doc`` and record the outcome on it."""
+        if not self.client.enabled:
+            outcome = SyncOutcome("disabled", DISABLED_MESSAGE)
+        else:
+            try:
+                payload, problem = self._payload(doc, put=method != "POST")
+                if problem is not None:
+                    outcome = SyncOutcome("failed", problem)
+                elif method == "POST":
+                    outcome = self.client.create(payload)
+                else:
+                    outcome = self.client.update(payload)
+            except Exception as exc:  # never let a sync bug lose the saved change
+                log.error("sync of agent %s crashed: %s", doc.get("_id"), type(exc).__name__)
+                outcome = SyncOutcome("failed", "The sync failed unexpectedly; see the server log.")
+        return self._record(doc["_id"], outcome)
+
+    def _payload(self, doc: Mapping[str, Any], *, put: bool) -> tuple[dict[str, Any], str | None]:
+        """The gateway body; on PUT, absent optional values go as "" so old ones clear."""
+        credentials: dict[str, str]
+        if doc.get("modelId"):
+            model = self.state.models.find(doc["modelId"])
+            if model is None:
+                return {}, ("The agent's model is no longer registered; choose another model "
+                            "(PATCH modelId).")
+            provider = self.state.providers.find(model["providerId"])
+            if provider is None or provider.get("deleting"):
+                return {}, (f"The provider of model {model['providerModelId']!r} was deleted; "
+                            "choose another model for this agent.")
+            from task_master_llm.providers import ProviderService
+
+            try:
+                adapter = ProviderService(self.state).adapter_for(provider)
+            except LlmRegistryError as exc:  # e.g. a key that no longer decrypts
+                return {}, exc.message
+            credentials = adapter.talon_credentials(model["providerModelId"])
+        elif isinstance(doc.get("model"), str) and doc["model"].strip():
+            credentials = {"model": doc["model"].strip()}
+        else:
+            return {}, "The agent has no model; set modelId to a registered model."
+        blank = "" if put else None
+        payload = build_payload(
+            talon_id=doc.get("talonId") or "",
+            name=doc.get("name") or "",
+            role=doc.get("role"),
+            model=credentials["model"],
+            api_key=credentials.get("apiKey") or blank,
+            base_url=credentials.get("baseUrl") or blank,
+            soul=doc.get("soul") if doc.get("soul") is not None else blank,
+            guardrails=doc.get("guardrails") if doc.get("guardrails") is not None else blank,
+        )
+        return payload, None
+
+    def _record(self, agent_id: ObjectId, outcome: SyncOutcome) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "talonSyncStatus": outcome.status,
+            "talonSyncError": outcome.error,
+        }
+        if outcome.status == "synced":
+            values["talonSyncedAt"] = utcnow()
+        new = self.store.update(agent_id, values)
+        return talon_sync(new or values)
+
+    def _delete_at_gateway(self, doc: Mapping[str, Any]) -> SyncOutcome:
+        talon_id = doc.get("talonId")
+        if not self.client.enabled:
+            return SyncOutcome("disabled", DISABLED_MESSAGE)
+        if not talon_id:
+            return SyncOutcome("synced", None)  # never had a gateway id: nothing to remove
+        if not isinstance(talon_id, str) or not TALON_ID_PATTERN.fullmatch(talon_id):
+            return SyncOutcome("failed", "The agent's Talon id is not a valid gateway id.")
+        try:
+            outcome = self.client.delete(talon_id)
+        except Exception as exc:
+            log.error("gateway delete of %s crashed: %s", talon_id, type(exc).__name__)
+            outcome = SyncOutcome("failed", "The gateway delete failed unexpectedly.")
+        if outcome.status == "failed":
+            log.warning("agent %s deleted here but not at the gateway: %s", talon_id,
+                        outcome.error)
+        return outcome
+
+
+def install_listeners(state: RegistryState) -> None:
+    """Connect the provider and model services to the agent sync."""
+    state.listeners["provider_credentials_changed"] = (
+        lambda provider_id: AgentService(state).on_provider_credentials_changed(provider_id)
+    )
+    state.listeners["models_removing"] = (
+        lambda model_ids: AgentService(state).on_models_removing(model_ids)
+    )

@@ -1,0 +1,192 @@
+"""Model registry service: list, register (upsert from discovery), edit, delete.
+
+Each model's ``meta.sources`` records where every fact came from: ``provider`` or
+``models.dev`` from discovery, ``admin`` after an admin edited it. Re-registering a model
+refreshes the facts that are not admin-owned and ``lastSyncedAt``, and never touches
+``enabled`` (an admin's choice).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
+from pymongo import UpdateOne
+
+from task_master_llm.errors import Conflict
+from task_master_llm.schemas.models import FACT_FIELDS
+from task_master_llm.store import parse_object_id, utcnow
+
+if TYPE_CHECKING:
+    from task_master_llm.extension import RegistryState
+
+log = logging.getLogger(__name__)
+
+ADMIN = "admin"
+PROVIDER = "provider"
+#: provider fields a model list shows; everything else (keys!) stays out of the query
+PROVIDER_SUMMARY = {"name": 1, "providerType": 1, "status": 1, "deleting": 1}
+
+
+def provider_summary(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The summary of a provider that model and agent responses carry."""
+    if doc is None:
+        return None
+    return {k: doc.get(k) for k in ("_id", "name", "providerType", "status")}
+
+
+def model_string(model: Mapping[str, Any], provider: Mapping[str, Any] | None) -> str:
+    """``providerType/providerModelId``, the form the gateway and legacy agents use."""
+    if provider is None:
+        return str(model["providerModelId"])
+    return f"{provider['providerType']}/{model['providerModelId']}"
+
+
+class ModelService:
+    """Everything the model routes do, independent of Flask."""
+
+    def __init__(self, state: RegistryState) -> None:
+        self.state = state
+        self.store = state.models
+        self.providers = state.providers
+
+    # --- reads -----------------------------------------------------------------------
+    def list(
+        self,
+        *,
+        provider_id: str | None = None,
+        enabled: bool | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """One page of models with their provider summaries (a fixed number of queries)."""
+        query: dict[str, Any] = {}
+        hidden = [
+            d["_id"] for d in self.providers.collection.find({"deleting": True}, {"_id": 1})
+        ]
+        if provider_id is not None:
+            oid = parse_object_id(provider_id, "provider")
+            query["providerId"] = oid if oid not in hidden else {"$in": []}
+        elif hidden:
+            query["providerId"] = {"$nin": hidden}
+        if enabled is not None:
+            query["enabled"] = enabled
+        if q:
+            pattern = {"$regex": re.escape(q), "$options": "i"}
+            query["$or"] = [{"providerModelId": pattern}, {"displayName": pattern}]
+        docs, total = self.store.page(query, offset=offset, limit=limit)
+        return {
+            "items": self.with_providers(docs),
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
+
+    def with_providers(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Attach each model's provider summary, fetched in one query for all of them."""
+        ids = list({d["providerId"] for d in docs if d.get("providerId") is not None})
+        found = {}
+        if ids:
+            cursor = self.providers.collection.find({"_id": {"$in": ids}}, PROVIDER_SUMMARY)
+            found = {p["_id"]: p for p in cursor}
+        return [{**d, "provider": provider_summary(found.get(d.get("providerId")))} for d in docs]
+
+    # --- writes ----------------------------------------------------------------------
+    def register(self, provider_id: str, entries: list[Mapping[str, Any]]) -> dict[str, Any]:
+        """Upsert a selection of a provider's models in one bulk write.
+
+        New models are enabled unless the entry says otherwise. Existing ones get the
+        facts discovery reports (except admin-owned ones) and a new ``lastSyncedAt``.
+        """
+        provider = self.providers.get(provider_id)
+        pid = provider["_id"]
+        wanted = [e["providerModelId"] for e in entries]
+        existing = self.store.by_provider_model_ids(pid, wanted)
+        now = utcnow()
+        operations = [
+            self._upsert(pid, entry, existing.get(entry["providerModelId"]), now)
+            for entry in entries
+        ]
+        created, updated = self.store.bulk_upsert(operations)
+        log.info("models registered provider=%s created=%d updated=%d", pid, created, updated)
+        models = self.store.by_provider_model_ids(pid, wanted)
+        ordered = [models[m] for m in wanted if m in models]
+        return {"created": created, "updated": updated, "models": self.with_providers(ordered)}
+
+    def update(self, model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply an admin's edit; edited facts are marked admin-owned in ``meta.sources``."""
+        doc = self.store.get(model_id)
+        set_fields: dict[str, Any] = {}
+        for field, value in data.items():
+            set_fields[field] = value
+            if field in FACT_FIELDS:
+                set_fields[f"meta.sources.{field}"] = ADMIN
+        if not set_fields:
+            return self.with_providers([doc])[0]
+        new = self.store.update(doc["_id"], set_fields)
+        return self.with_providers([new])[0]
+
+    def delete(self, model_id: str, *, force: bool = False) -> dict[str, Any]:
+        """Delete a model. Agents using it make this a 409 unless ``force``, which detaches
+        them first (they keep the legacy model string and are re-synced)."""
+        doc = self.store.get(model_id)
+        users = self.state.agents.by_model_ids([doc["_id"]])
+        if users and not force:
+            names = ", ".join(a.get("name", "?") for a in users)
+            raise Conflict(
+                f"The model is used by {len(users)} agent(s): {names}. Choose another model "
+                "for them, or delete with ?force=true to detach them (they keep the model "
+                "string).",
+                fields={"agents": [{"id": str(a["_id"]), "name": a.get("name")} for a in users]},
+            )
+        detached = self.state.on_models_removing([doc["_id"]]) if users else []
+        self.store.remove(doc["_id"])
+        log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
+        return {"id": str(doc["_id"]), "detachedAgents": detached}
+
+    # --- helpers ---------------------------------------------------------------------
+    def _upsert(
+        self,
+        provider_id: ObjectId,
+        entry: Mapping[str, Any],
+        existing: Mapping[str, Any] | None,
+        now: Any,
+    ) -> UpdateOne:
+        """The upsert of one entry, keeping admin-owned facts and ``enabled``."""
+        meta = dict(entry.get("meta") or {})
+        given_sources = meta.pop("sources", None)
+        sources = given_sources if isinstance(given_sources, dict) else {}
+        old_sources = ((existing or {}).get("meta") or {}).get("sources") or {}
+        values = {f: entry.get(f) for f in FACT_FIELDS}
+        if not values["displayName"]:
+            values["displayName"] = entry["providerModelId"]
+        if values["modality"] is None:
+            values["modality"] = ["text"]
+        set_fields: dict[str, Any] = {"lastSyncedAt": now, "updatedAt": now}
+        on_insert: dict[str, Any] = {
+            "enabled": entry.get("enabled") if entry.get("enabled") is not None else True,
+            "createdAt": now,
+        }
+        for field, value in values.items():
+            if old_sources.get(field) == ADMIN:
+                continue  # an admin's edit survives re-discovery
+            if value is None:
+                if existing is None:
+                    on_insert[field] = None
+                continue
+            source = sources.get(field)
+            set_fields[field] = value
+            set_fields[f"meta.sources.{field}"] = (
+                source if isinstance(source, str) and source != ADMIN else PROVIDER
+            )
+        for key, value in meta.items():
+            set_fields[f"meta.{key}"] = value
+        return UpdateOne(
+            {"providerId": provider_id, "providerModelId": entry["providerModelId"]},
+            {"$set": set_fields, "$setOnInsert": on_insert},
+            upsert=True,
+        )

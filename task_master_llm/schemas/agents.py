@@ -1,0 +1,108 @@
+"""Agent request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load, validate
+
+from task_master_llm.schemas.common import ObjectIdField, UtcDateTime
+from task_master_llm.schemas.models import ProviderSummarySchema
+
+_NAME = validate.Length(min=1, max=100)
+_ROLE = validate.Length(max=200)
+_TEXT = validate.Length(max=20_000)
+#: the legacy model string: "providerType/providerModelId", no spaces
+_LEGACY_MODEL = validate.Regexp(
+    r"^[A-Za-z0-9_.-]+/\S{1,255}$",
+    error="Use the form providerType/modelId, e.g. openai/gpt-4o (or send modelId).",
+)
+
+
+class _AgentBody(Schema):
+    """Strips surrounding whitespace; an empty ``modelId``/``model`` means none."""
+
+    @pre_load
+    def _strip(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                value = value.strip()
+                if value == "" and key in ("modelId", "model"):
+                    value = None
+            out[key] = value
+        return out
+
+
+class AgentCreateSchema(_AgentBody):
+    """``POST /api/agents``: ``modelId`` (a registered, enabled model) or the legacy
+    ``model`` string."""
+
+    name = fields.String(required=True, validate=_NAME)
+    role = fields.String(allow_none=True, validate=_ROLE)
+    modelId = ObjectIdField(allow_none=True)
+    model = fields.String(allow_none=True, validate=_LEGACY_MODEL)
+    soul = fields.String(allow_none=True, validate=_TEXT)
+    guardrails = fields.String(allow_none=True, validate=_TEXT)
+
+
+class AgentUpdateSchema(_AgentBody):
+    """``PATCH /api/agents/<id>``: any subset; ``modelId: null`` with a ``model`` string
+    detaches the agent from the registry. The Talon id never changes."""
+
+    name = fields.String(validate=_NAME)
+    role = fields.String(allow_none=True, validate=_ROLE)
+    modelId = ObjectIdField(allow_none=True)
+    model = fields.String(allow_none=True, validate=_LEGACY_MODEL)
+    soul = fields.String(allow_none=True, validate=_TEXT)
+    guardrails = fields.String(allow_none=True, validate=_TEXT)
+
+
+class TalonSyncSchema(Schema):
+    """The agent's last sync with the Talon gateway."""
+
+    status = fields.String(
+        allow_none=True, validate=validate.OneOf(["pending", "synced", "failed", "disabled"])
+    )
+    error = fields.String(allow_none=True)
+    syncedAt = UtcDateTime(allow_none=True)
+
+
+class AgentModelSchema(Schema):
+    """The ``llmModel`` relation: the registered model and its provider's summary."""
+
+    id = ObjectIdField(attribute="_id", required=True)
+    providerModelId = fields.String(required=True)
+    displayName = fields.String(required=True)
+    modality = fields.List(fields.String())
+    contextWindow = fields.Integer(allow_none=True)
+    enabled = fields.Boolean(required=True)
+    provider = fields.Nested(ProviderSummarySchema, allow_none=True)
+
+
+class AgentSchema(Schema):
+    """An agent as the API shows it (this package's fields only)."""
+
+    id = ObjectIdField(attribute="_id", required=True)
+    name = fields.String(required=True)
+    role = fields.String(allow_none=True)
+    modelId = ObjectIdField(allow_none=True)
+    model = fields.String(allow_none=True)
+    llmModel = fields.Nested(AgentModelSchema, allow_none=True)
+    talonId = fields.String(allow_none=True)
+    soul = fields.String(allow_none=True)
+    guardrails = fields.String(allow_none=True)
+    status = fields.Raw(allow_none=True)
+    talonSync = fields.Nested(TalonSyncSchema, required=True)
+    createdAt = UtcDateTime(allow_none=True)
+    updatedAt = UtcDateTime(allow_none=True)
+
+
+class AgentDeleteResultSchema(Schema):
+    """What ``DELETE /api/agents/<id>`` did, including the gateway's part."""
+
+    id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    talonSync = fields.Nested(TalonSyncSchema, required=True)

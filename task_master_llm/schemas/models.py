@@ -1,0 +1,168 @@
+"""Model registry request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate, validates_schema
+from marshmallow import ValidationError as MarshmallowValidationError
+
+from task_master_llm.schemas.common import ObjectIdField, UtcDateTime
+from task_master_llm.schemas.providers import AffectedAgentSchema
+
+#: the provider facts a model carries; each has a source in ``meta.sources``
+FACT_FIELDS = ("displayName", "modality", "contextWindow", "inputCostPer1k", "outputCostPer1k")
+MAX_MODELS_PER_REQUEST = 500
+
+_MODEL_ID = validate.Length(min=1, max=256)
+_NAME = validate.Length(min=1, max=200)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true``/``false`` only (no ``"yes"``, ``1`` or ``"on"``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def _modality(**kwargs: Any) -> fields.List:
+    """A list of capability tags such as ``text``, ``vision``, ``tools``."""
+    tag = validate.Regexp(r"^[a-z][a-z0-9_-]{0,31}$", error="Not a modality.")
+    return fields.List(fields.String(validate=tag), validate=validate.Length(max=20), **kwargs)
+
+
+_CONTEXT = validate.Range(min=1, max=100_000_000)
+_PRICE = validate.Range(min=0, max=1_000_000)
+_META_KEY = validate.Regexp(r"^[A-Za-z][A-Za-z0-9_]{0,63}$", error="Not a valid meta key.")
+
+
+class _Strip(Schema):
+    """Strips surrounding whitespace from top-level strings."""
+
+    @pre_load
+    def _strip(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+
+
+class ModelEntrySchema(_Strip):
+    """One model of ``POST /models``: a discovered model, as discovery lists it.
+
+    ``registered`` and ``modelId`` (which discovery adds) are accepted and ignored, so the
+    page can send discovery's items back unchanged.
+    """
+
+    providerModelId = fields.String(required=True, validate=_MODEL_ID)
+    displayName = fields.String(allow_none=True, validate=_NAME)
+    modality = _modality(allow_none=True)
+    contextWindow = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
+    inputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
+    outputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
+    enabled = StrictBoolean(allow_none=True)
+    meta = fields.Dict(keys=fields.String(validate=_META_KEY), allow_none=True)
+    registered = fields.Raw(load_only=True)
+    modelId = fields.Raw(load_only=True, allow_none=True)
+
+
+class ModelRegisterSchema(Schema):
+    """``POST /models``: register (upsert) a selection of a provider's models."""
+
+    providerId = ObjectIdField(required=True)
+    models = fields.List(
+        fields.Nested(ModelEntrySchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_MODELS_PER_REQUEST),
+    )
+
+    @validates_schema
+    def _unique_ids(self, data: dict[str, Any], **kwargs: Any) -> None:
+        seen: dict[str, int] = {}
+        errors: dict[str, Any] = {}
+        for index, entry in enumerate(data.get("models") or []):
+            key = entry["providerModelId"]
+            if key in seen:
+                errors[str(index)] = {
+                    "providerModelId": [f"Duplicate of models[{seen[key]}] in this request."]
+                }
+            seen.setdefault(key, index)
+        if errors:
+            raise MarshmallowValidationError({"models": errors})
+
+
+class ModelUpdateSchema(_Strip):
+    """``PATCH /models/<id>``: what an admin may edit. Edited facts become admin-owned."""
+
+    enabled = StrictBoolean()
+    displayName = fields.String(validate=_NAME)
+    modality = _modality()
+    contextWindow = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
+    inputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
+    outputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
+
+
+class ModelListQuerySchema(Schema):
+    """Query string of ``GET /models`` (other parameters are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    providerId = ObjectIdField()
+    enabled = fields.Boolean()
+    q = fields.String(validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+class ProviderSummarySchema(Schema):
+    """The provider of a model, as model lists show it (never key material)."""
+
+    id = ObjectIdField(attribute="_id", required=True)
+    name = fields.String(required=True)
+    providerType = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class ModelSchema(Schema):
+    """A registered model as the API shows it, with its provider's summary."""
+
+    id = ObjectIdField(attribute="_id", required=True)
+    providerId = ObjectIdField(required=True)
+    providerModelId = fields.String(required=True)
+    displayName = fields.String(required=True)
+    modality = fields.List(fields.String(), required=True)
+    contextWindow = fields.Integer(allow_none=True)
+    inputCostPer1k = fields.Float(allow_none=True)
+    outputCostPer1k = fields.Float(allow_none=True)
+    enabled = fields.Boolean(required=True)
+    meta = fields.Dict()
+    provider = fields.Nested(ProviderSummarySchema, allow_none=True)
+    lastSyncedAt = UtcDateTime(allow_none=True)
+    createdAt = UtcDateTime()
+    updatedAt = UtcDateTime()
+
+
+class ModelPageSchema(Schema):
+    """One page of ``GET /models``."""
+
+    items = fields.List(fields.Nested(ModelSchema), required=True)
+    total = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+class ModelRegisterResultSchema(Schema):
+    """What ``POST /models`` did."""
+
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    models = fields.List(fields.Nested(ModelSchema), required=True)
+
+
+class ModelDeleteResultSchema(Schema):
+    """What ``DELETE /models/<id>`` removed and which agents it detached."""
+
+    id = fields.String(required=True)
+    detachedAgents = fields.List(fields.Nested(AffectedAgentSchema), required=True)

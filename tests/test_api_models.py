@@ -1,0 +1,294 @@
+"""Model registry routes: list with filters, register (upsert), edit, delete, auth, docs."""
+
+from __future__ import annotations
+
+import pytest
+from bson import ObjectId
+from pymongo import MongoClient, monitoring
+
+from tests import llm_helpers
+from tests.conftest import CANARY_KEY, make_app
+from tests.llm_helpers import bodies, login, make_agent, make_provider, register
+
+# fixtures shared with the agent tests
+talon = llm_helpers.talon
+gw_app = llm_helpers.gw_app
+gw_admin = llm_helpers.gw_admin
+gw_member = llm_helpers.gw_member
+
+
+def listed(client, **params):
+    res = client.get("/api/llm/models", query_string=params)
+    assert res.status_code == 200, res.json
+    return res.json["data"]
+
+
+class TestPrdCriterion3RegistryListing:
+    """PRD 3: registered models are listed, and can be enabled and disabled."""
+
+    def test_registered_models_listed_with_enable_disable(self, admin, member):
+        provider = make_provider(admin)
+        models = register(admin, provider["id"], "gpt-4o", "gpt-4o-mini", "o3",
+                          contextWindow=128000, modality=["text", "vision"])
+        assert [m["enabled"] for m in models] == [True, True, True]
+        page = listed(member)
+        assert page["total"] == 3 and len(page["items"]) == 3
+        item = page["items"][0]
+        assert item["provider"] == {
+            "id": provider["id"], "name": provider["name"], "providerType": "openai",
+            "status": "unknown",
+        }
+        assert item["contextWindow"] == 128000 and item["modality"] == ["text", "vision"]
+        mini = next(m for m in models if m["providerModelId"] == "gpt-4o-mini")
+        res = admin.patch(f"/api/llm/models/{mini['id']}", json={"enabled": False})
+        assert res.status_code == 200 and res.json["data"]["enabled"] is False
+        enabled = listed(member, enabled="true")
+        assert {m["providerModelId"] for m in enabled["items"]} == {"gpt-4o", "o3"}
+        assert [m["providerModelId"] for m in listed(member, enabled="false")["items"]] == [
+            "gpt-4o-mini"
+        ]
+        res = admin.patch(f"/api/llm/models/{mini['id']}", json={"enabled": True})
+        assert listed(member, enabled="true")["total"] == 3
+
+    def test_listing_never_carries_key_material(self, admin, member):
+        provider = make_provider(admin)
+        register(admin, provider["id"], "gpt-4o")
+        res = member.get("/api/llm/models")
+        text = res.get_data(as_text=True)
+        assert CANARY_KEY not in text and CANARY_KEY[-4:] not in text
+        for word in ("encryptedApiKey", "apiKeyNonce", "apiKeyTag", "hasApiKey"):
+            assert word not in text
+
+
+def test_filters_and_pagination(admin, member):
+    one = make_provider(admin, name="one")
+    two = make_provider(admin, "anthropic", name="two")
+    register(admin, one["id"], *[f"gpt-{i}" for i in range(5)])
+    register(admin, two["id"], "claude-sonnet", "claude-haiku", displayName=None)
+    assert listed(member)["total"] == 7
+    assert listed(member, providerId=two["id"])["total"] == 2
+    assert listed(member, q="CLAUDE")["total"] == 2
+    assert listed(member, q="gpt-3")["items"][0]["providerModelId"] == "gpt-3"
+    assert listed(member, q=".*")["total"] == 0  # text, not a regex
+    page = listed(member, limit=3, offset=3)
+    assert page["total"] == 7 and page["limit"] == 3 and page["offset"] == 3
+    assert len(page["items"]) == 3
+    everything = [m["id"] for m in listed(member, limit=100)["items"]]
+    pages = [m["id"] for off in (0, 3, 6) for m in listed(member, limit=3, offset=off)["items"]]
+    assert pages == everything
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"), ({"offset": "-1"}, "offset"),
+     ({"providerId": "nope"}, "providerId"), ({"enabled": "maybe"}, "enabled")],
+)
+def test_bad_list_parameters_are_400(member, params, field):
+    res = member.get("/api/llm/models", query_string=params)
+    assert res.status_code == 400 and field in res.json["error"]["fields"]
+
+
+def test_listing_is_a_fixed_number_of_queries(db, mongo_uri):
+    """No N+1: the provider summaries come in one query however many models there are."""
+
+    class Finds(monitoring.CommandListener):
+        def __init__(self):
+            self.collections = []
+
+        def started(self, event):
+            if event.command_name in ("find", "aggregate"):
+                self.collections.append(event.command.get(event.command_name))
+
+        def succeeded(self, event):
+            pass
+
+        def failed(self, event):
+            pass
+
+    listener = Finds()
+    client = MongoClient(mongo_uri, tz_aware=True, event_listeners=[listener])
+    try:
+        app = make_app(client[db.name])
+        admin = login(app, "admin")
+        for n in range(4):
+            provider = make_provider(admin, name=f"p{n}")
+            register(admin, provider["id"], f"m{n}a", f"m{n}b")
+        listener.collections.clear()
+        assert listed(admin)["total"] == 8
+        # a deleting-providers lookup + the summaries; a count + the page
+        assert listener.collections.count("LlmProvider") <= 2
+        assert listener.collections.count("LlmModel") <= 2
+    finally:
+        client.close()
+
+
+def test_reregistering_keeps_enabled_and_admin_edits(admin, db):
+    provider = make_provider(admin)
+    pid = provider["id"]
+    [model] = register(admin, pid, "gpt-4o", displayName="GPT-4o", contextWindow=8000,
+                       inputCostPer1k=0.005, meta={"sources": {"contextWindow": "models.dev"}})
+    assert model["meta"]["sources"]["contextWindow"] == "models.dev"
+    first_sync = model["lastSyncedAt"]
+    res = admin.patch(f"/api/llm/models/{model['id']}",
+                      json={"displayName": "Our GPT", "enabled": False})
+    assert res.json["data"]["meta"]["sources"]["displayName"] == "admin"
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": [
+        {"providerModelId": "gpt-4o", "displayName": "GPT-4o (new)", "contextWindow": 128000,
+         "inputCostPer1k": 0.0025, "enabled": True},
+        {"providerModelId": "gpt-4.1"},
+    ]})
+    assert res.status_code == 201
+    assert res.json["data"]["created"] == 1 and res.json["data"]["updated"] == 1
+    again = res.json["data"]["models"][0]
+    assert again["id"] == model["id"]
+    assert again["displayName"] == "Our GPT"  # admin-owned
+    assert again["enabled"] is False  # an admin's choice, never reset by discovery
+    assert again["contextWindow"] == 128000 and again["inputCostPer1k"] == 0.0025
+    assert again["meta"]["sources"]["contextWindow"] == "provider"
+    assert again["lastSyncedAt"] >= first_sync
+    new = res.json["data"]["models"][1]
+    assert new["displayName"] == "gpt-4.1" and new["modality"] == ["text"]
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": [
+        {"providerModelId": "gpt-4o"}]})
+    assert res.status_code == 200
+    assert (res.json["data"]["created"], res.json["data"]["updated"]) == (0, 1)
+    assert db.LlmModel.count_documents({}) == 2
+
+
+def test_register_accepts_discovery_items_unchanged(admin):
+    pid = make_provider(admin)["id"]
+    item = {"providerModelId": "gpt-4o", "displayName": "GPT-4o", "modality": ["text"],
+            "contextWindow": None, "inputCostPer1k": None, "outputCostPer1k": None,
+            "meta": {"sources": {"displayName": "provider"}}, "registered": False,
+            "modelId": None}
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": [item]})
+    assert res.status_code == 201, res.json
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [({"providerModelId": "x", "contextWindow": "big"}, "contextWindow"),
+     ({"providerModelId": "x", "contextWindow": 1.5}, "contextWindow"),
+     ({"providerModelId": "x", "inputCostPer1k": -1}, "inputCostPer1k"),
+     ({"providerModelId": "x", "modality": ["Text!"]}, "modality"),
+     ({"providerModelId": ""}, "providerModelId"),
+     ({"displayName": "no id"}, "providerModelId"),
+     ({"providerModelId": "x", "colour": "red"}, "colour"),
+     ({"providerModelId": "gpt-a"}, "providerModelId")],  # duplicate of entry 0
+)
+def test_invalid_entries_are_400_naming_index_and_field(admin, db, entry, field):
+    pid = make_provider(admin)["id"]
+    models = [{"providerModelId": "gpt-a"}, {"providerModelId": "gpt-b"}, entry]
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": models})
+    assert res.status_code == 400, res.json
+    assert field in res.json["error"]["fields"]["models"]["2"], res.json
+    assert f"models[2].{field}" in res.json["error"]["message"]
+    assert db.LlmModel.count_documents({}) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"models": [{"providerModelId": "x"}]}, "providerId"),
+     ({"providerId": "nope", "models": [{"providerModelId": "x"}]}, "providerId"),
+     ({"providerId": "0" * 24, "models": []}, "models"),
+     ({"providerId": "0" * 24}, "models")],
+)
+def test_register_body_errors(admin, body, field):
+    res = admin.post("/api/llm/models", json=body)
+    assert res.status_code == 400 and field in res.json["error"]["fields"]
+
+
+def test_register_unknown_provider_is_404(admin):
+    res = admin.post("/api/llm/models", json={"providerId": str(ObjectId()),
+                                              "models": [{"providerModelId": "x"}]})
+    assert res.status_code == 404
+
+
+def test_patch_model_fields_and_errors(admin):
+    pid = make_provider(admin)["id"]
+    [model] = register(admin, pid, "gpt-4o")
+    res = admin.patch(f"/api/llm/models/{model['id']}", json={
+        "contextWindow": 64000, "inputCostPer1k": 0.1, "outputCostPer1k": 0.2,
+        "modality": ["text", "tools"], "displayName": " Mine "})
+    data = res.json["data"]
+    assert res.status_code == 200 and data["displayName"] == "Mine"
+    assert data["modality"] == ["text", "tools"] and data["contextWindow"] == 64000
+    assert set(data["meta"]["sources"].values()) == {"admin"}
+    for body, field in [({"contextWindow": 0}, "contextWindow"), ({"enabled": "yes"}, "enabled"),
+                        ({"providerModelId": "other"}, "providerModelId"),
+                        ({"displayName": ""}, "displayName")]:
+        res = admin.patch(f"/api/llm/models/{model['id']}", json=body)
+        assert res.status_code == 400 and field in res.json["error"]["fields"], body
+    res = admin.patch(f"/api/llm/models/{model['id']}", data="x")
+    assert res.status_code == 415
+
+
+@pytest.mark.parametrize("bad_id", ["nope", "0" * 23 + "g", str(ObjectId())])
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_unknown_or_malformed_model_ids_are_404(admin, bad_id, method):
+    res = getattr(admin, method)(f"/api/llm/models/{bad_id}", json={"enabled": True})
+    assert res.status_code == 404 and res.json["error"]["code"] == "not_found"
+
+
+def test_delete_unused_model(admin, member):
+    pid = make_provider(admin)["id"]
+    [model] = register(admin, pid, "gpt-4o")
+    res = admin.delete(f"/api/llm/models/{model['id']}")
+    assert res.status_code == 200
+    assert res.json["data"] == {"id": model["id"], "detachedAgents": []}
+    assert listed(member)["total"] == 0
+
+
+def test_delete_model_in_use_is_409_unless_forced(gw_admin, gw_member, talon, db):
+    pid = make_provider(gw_admin)["id"]
+    [model] = register(gw_admin, pid, "gpt-4o")
+    agent = make_agent(gw_member, "Writer", modelId=model["id"], soul="Write well.")
+    res = gw_admin.delete(f"/api/llm/models/{model['id']}")
+    assert res.status_code == 409
+    assert res.json["error"]["fields"]["agents"] == [{"id": agent["id"], "name": "Writer"}]
+    assert "Writer" in res.json["error"]["message"]
+    res = gw_admin.delete(f"/api/llm/models/{model['id']}", query_string={"force": "maybe"})
+    assert res.status_code == 400
+    talon.clear_requests()
+    res = gw_admin.delete(f"/api/llm/models/{model['id']}", query_string={"force": "true"})
+    assert res.status_code == 200
+    assert res.json["data"]["detachedAgents"] == [{"id": agent["id"], "name": "Writer"}]
+    stored = db.Agent.find_one({"_id": ObjectId(agent["id"])})
+    assert "modelId" not in stored and stored["model"] == "openai/gpt-4o"
+    assert stored["talonSyncStatus"] == "synced"
+    [put] = bodies(talon, "PUT")
+    assert put["model"] == "openai/gpt-4o" and put["apiKey"] == "" and put["baseUrl"] == ""
+    assert talon.agents[agent["talonId"]]["systemPrompt"] == "Write well."
+    assert db.LlmModel.count_documents({}) == 0
+
+
+def test_models_auth_matrix(app, anon, member, admin):
+    pid = make_provider(admin)["id"]
+    [model] = register(admin, pid, "gpt-4o")
+    routes = [("get", "/api/llm/models", None, "user"),
+              ("post", "/api/llm/models",
+               {"providerId": pid, "models": [{"providerModelId": "x"}]}, "admin"),
+              ("patch", f"/api/llm/models/{model['id']}", {"enabled": True}, "admin"),
+              ("delete", f"/api/llm/models/{model['id']}", None, "admin")]
+    for method, url, body, who in routes:
+        assert getattr(anon, method)(url, json=body).status_code == 401, url
+        code = getattr(member, method)(url, json=body).status_code
+        assert code == (403 if who == "admin" else 200), (method, url)
+        assert getattr(admin, method)(url, json=body).status_code in (200, 201), (method, url)
+
+
+def test_openapi_describes_model_and_agent_routes(gw_admin):
+    spec = gw_admin.get("/api/llm/openapi.json").json
+    paths = spec["paths"]
+    assert set(paths["/api/llm/models"]) == {"get", "post"}
+    assert set(paths["/api/llm/models/{model_id}"]) == {"patch", "delete"}
+    assert set(paths["/api/agents"]) == {"get", "post"}
+    assert set(paths["/api/agents/{agent_id}"]) == {"get", "patch", "delete"}
+    assert set(paths["/api/agents/{agent_id}/sync"]) == {"post"}
+    assert "409" in paths["/api/llm/models/{model_id}"]["delete"]["responses"]
+    assert "502" in paths["/api/agents/{agent_id}/sync"]["post"]["responses"]
+    assert "403" in paths["/api/agents/{agent_id}"]["patch"]["responses"]
+    params = {p["name"] for p in paths["/api/llm/models"]["get"]["parameters"]}
+    assert {"providerId", "enabled", "q", "limit", "offset"} <= params
+    for name in ("ModelRegister", "ModelPage", "AgentCreate", "Agent", "TalonSync"):
+        assert name in spec["components"]["schemas"], name
