@@ -47,7 +47,8 @@ class LiveApp:
     db: Database
     providers: dict[str, Any]
     talon: Any
-    responses: list[Any] = field(default_factory=list)
+    #: (url, status, body or None) of every response the browser received
+    responses: list[tuple[str, int, bytes | None]] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -129,7 +130,16 @@ def page(browser: Any, live: LiveApp, request: pytest.FixtureRequest) -> Iterato
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live.url)
     context.set_default_timeout(15_000)
     tab = context.new_page()
-    tab.on("response", lambda response: live.responses.append(response))
+
+    def record(response: Any) -> None:
+        # read the body now: after a navigation the browser discards it
+        try:
+            body = response.body()
+        except Exception:  # noqa: BLE001 - redirects have no body
+            body = None
+        live.responses.append((response.url, response.status, body))
+
+    tab.on("response", record)
     console_errors: list[str] = []
     tab.on("pageerror", lambda exc: console_errors.append(str(exc)))
     tab.console_errors = console_errors  # type: ignore[attr-defined]
