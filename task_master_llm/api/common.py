@@ -90,11 +90,13 @@ def doc(
     responses: dict[int, type[Schema] | Schema | None] | None = None,
     params: list[dict[str, Any]] | None = None,
     many: bool = False,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[F], F]:
     """Attach OpenAPI facts to a view; ``/openapi.json`` is built from them.
 
     ``responses`` maps a success status to the schema of ``data`` (None: no body).
-    Error statuses are added from the auth level and whether a body is taken.
+    Error statuses are added from the auth level and whether a body is taken; ``errors``
+    names the others a route can answer (409, 502...).
     """
 
     def decorate(view: F) -> F:
@@ -104,6 +106,7 @@ def doc(
             "responses": responses or {200: None},
             "params": params or [],
             "many": many,
+            "errors": errors,
         }
         return view
 

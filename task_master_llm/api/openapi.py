@@ -91,7 +91,7 @@ def build_spec(app: Flask, blueprint_names: set[str]) -> dict[str, Any]:
             if facts["body"] is not None:
                 codes += [400, 415]
             codes += list(facts.get("errors", []))
-            for code in sorted(set(codes) | set(facts.get("extra_errors", []))):
+            for code in sorted(set(codes)):
                 op["responses"][str(code)] = {
                     "description": _ERRORS.get(code, "Error"),
                     "content": {

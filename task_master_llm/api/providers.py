@@ -35,7 +35,12 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/providers")
     @admin_required
-    @doc("Register a provider", body=ProviderCreateSchema, responses={201: ProviderSchema})
+    @doc(
+        "Register a provider",
+        body=ProviderCreateSchema,
+        responses={201: ProviderSchema},
+        errors=(409,),
+    )
     def create_provider() -> Any:
         data = load_body(ProviderCreateSchema(), json_body())
         return ok(ProviderSchema().dump(_service().create(data)), 201)
@@ -48,7 +53,12 @@ def register(bp: Blueprint) -> None:
 
     @bp.patch("/providers/<provider_id>")
     @admin_required
-    @doc("Edit a provider", body=ProviderUpdateSchema, responses={200: ProviderSchema})
+    @doc(
+        "Edit a provider",
+        body=ProviderUpdateSchema,
+        responses={200: ProviderSchema},
+        errors=(409,),
+    )
     def update_provider(provider_id: str) -> Any:
         service = _service()
         service.store.get(provider_id)  # 404 before validating the body
@@ -66,7 +76,11 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/providers/<provider_id>/test")
     @admin_required
-    @doc("Test the provider's credentials", responses={200: ConnectionResultSchema})
+    @doc(
+        "Test the provider's credentials (failures are a 200 with status invalid)",
+        responses={200: ConnectionResultSchema},
+        errors=(409,),
+    )
     def test_provider(provider_id: str) -> Any:
         result = _service().test(provider_id)
         return ok(
@@ -82,6 +96,11 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/providers/<provider_id>/discover")
     @admin_required
-    @doc("Discover the provider's chat models", responses={200: DiscoveredModelSchema}, many=True)
+    @doc(
+        "Discover the provider's chat models",
+        responses={200: DiscoveredModelSchema},
+        many=True,
+        errors=(409, 502),
+    )
     def discover_models(provider_id: str) -> Any:
         return ok(DiscoveredModelSchema(many=True).dump(_service().discover(provider_id)))
