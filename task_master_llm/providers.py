@@ -74,7 +74,10 @@ class ProviderService:
         cls = get_adapter_class(doc["providerType"])
         has_key = bool(doc.get("encryptedApiKey"))
         tail = doc.get("apiKeyLast4") or ""
+        optional = ("baseUrl", "orgId", "deploymentId", "statusMessage", "lastErrorKind",
+                    "lastValidatedAt", "lastLatencyMs")
         return {
+            **{k: None for k in optional},
             **doc,
             "effectiveBaseUrl": doc.get("baseUrl") or cls.default_base_url,
             "hasApiKey": has_key,
