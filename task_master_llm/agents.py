@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 SYNC_WORKERS = 8
 EVENTS = ("created", "updated", "deleted")
 _TALON_ID_ATTEMPTS = 20
+#: fields every agent response has, null when the document lacks them
+_BLANK = dict.fromkeys(("role", "modelId", "model", "talonId", "soul", "guardrails"))
 
 
 def talon_client(state: RegistryState) -> TalonClient:
@@ -101,7 +103,7 @@ class AgentService:
             if model is not None:
                 summary = provider_summary(providers.get(model["providerId"]))
                 relation = {**model, "provider": summary}
-            out.append({**doc, "llmModel": relation, "talonSync": talon_sync(doc)})
+            out.append({**_BLANK, **doc, "llmModel": relation, "talonSync": talon_sync(doc)})
         return out
 
     # --- writes ----------------------------------------------------------------------
