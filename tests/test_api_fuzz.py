@@ -95,7 +95,8 @@ def test_no_input_gives_a_500(admin):
             for whole in HOSTILE:
                 _status(admin, method, good, json=whole)
             _status(admin, method, good, data="{not json", content_type="application/json")
-            _status(admin, method, good, data="a=b", content_type="application/x-www-form-urlencoded")
+            form = "application/x-www-form-urlencoded"
+            _status(admin, method, good, data="a=b", content_type=form)
             for field in fields:
                 for value in HOSTILE:
                     _status(admin, method, good, json={field: value})
