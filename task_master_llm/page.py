@@ -192,7 +192,7 @@ def make_page_blueprint() -> Blueprint:
         """The agents page: list and Create Agent form."""
         if not getattr(current_user, "is_authenticated", False):
             return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-        return _render("task_master_llm/agents.html")
+        return _render("task_master_llm/agents.html", provider_types=provider_types())
 
     return bp
 

@@ -32,7 +32,7 @@ def discover_and_register(page, provider_name: str, count: int) -> list[str]:
     dialog = page.get_by_role("dialog", name="Discover models")
     select_starting_with(dialog.get_by_label("Provider"), provider_name)
     dialog.get_by_role("button", name="Fetch models").click()
-    items = dialog.locator("#discover-list li")
+    items = dialog.locator("#discover-list > li")
     expect(items.first).to_be_visible()
     boxes = dialog.locator("#discover-list input[type=checkbox]:not([disabled])")
     ids = []

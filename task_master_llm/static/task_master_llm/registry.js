@@ -256,22 +256,28 @@ function setBusy(button, busy, busyText) {
 
 /**
  * Ask for confirmation in the shared confirm dialog. `run` performs the action; its error
- * is shown in the dialog (which stays open) so nothing fails silently. Resolves to run's
- * result, or undefined when cancelled.
+ * is shown in the dialog (which stays open) so nothing fails silently. An error carrying
+ * `next` ({title, text, items, okLabel, run}) turns the dialog into a second question
+ * (e.g. "in use, delete anyway?"). Resolves to run's result, or undefined when cancelled.
  */
-function confirmAction({ title, text, items = [], okLabel = "Delete", run }) {
+function confirmAction(options) {
   const dialog = byId("confirm-dialog");
   const okButton = byId("confirm-ok");
   const errorBox = byId("confirm-error");
-  byId("confirm-title").textContent = title;
-  byId("confirm-text").textContent = text;
-  byId("confirm-list").replaceChildren(...items.map((item) => el("li", { text: item })));
-  byId("confirm-list").hidden = items.length === 0;
-  errorBox.hidden = true;
-  errorBox.textContent = "";
-  okButton.textContent = okLabel;
-  delete okButton.dataset.label;
-  okButton.disabled = false;
+  let run = null;
+  function configure({ title, text, items = [], okLabel = "Delete", run: action }) {
+    byId("confirm-title").textContent = title;
+    byId("confirm-text").textContent = text;
+    byId("confirm-list").replaceChildren(...items.map((item) => el("li", { text: item })));
+    byId("confirm-list").hidden = items.length === 0;
+    errorBox.hidden = true;
+    errorBox.textContent = "";
+    okButton.textContent = okLabel;
+    delete okButton.dataset.label;
+    okButton.disabled = false;
+    run = action;
+  }
+  configure(options);
   return new Promise((resolve) => {
     const form = byId("confirm-form");
     const onSubmit = async (event) => {
@@ -284,10 +290,9 @@ function confirmAction({ title, text, items = [], okLabel = "Delete", run }) {
         resolve(result);
       } catch (error) {
         setBusy(okButton, false);
-        if (error && error.retry) {
-          cleanup();
-          dialog.close("retry");
-          resolve(error.retry());
+        if (error && error.next) {
+          configure(error.next);
+          okButton.focus();
           return;
         }
         errorBox.textContent = error.message || String(error);
@@ -301,7 +306,7 @@ function confirmAction({ title, text, items = [], okLabel = "Delete", run }) {
     }
     form.addEventListener("submit", onSubmit);
     dialog.addEventListener("close", onClose);
-    openDialog(dialog, byId("confirm-ok").previousElementSibling);
+    openDialog(dialog, okButton.previousElementSibling);
   });
 }
 
@@ -332,14 +337,18 @@ function chips(values) {
 // Registry page
 // =======================================================================================
 
-function initRegistry() {
-  const API = root.dataset.llmApi;
-  const AGENTS_API = root.dataset.agentsApi;
+function readProviderTypes() {
   try {
     PROVIDER_TYPES = JSON.parse(byId("llm-provider-types").textContent);
   } catch {
     PROVIDER_TYPES = [];
   }
+}
+
+function initRegistry() {
+  const API = root.dataset.llmApi;
+  const AGENTS_API = root.dataset.agentsApi;
+  readProviderTypes();
   const state = {
     providers: [],
     testResults: new Map(), // provider id -> {status, message, latencyMs} | {error}
@@ -772,7 +781,7 @@ function initRegistry() {
         } catch (error) {
           if (error.status !== 409) throw error;
           const names = agentNamesFromConflict(error);
-          error.retry = () => confirmAction({
+          error.next = {
             title: `${name} is in use`,
             text: `${error.message} Delete it anyway? The agents keep their model string and are re-synced.`,
             items: names,
@@ -781,7 +790,7 @@ function initRegistry() {
               await api("DELETE", `${url}?force=true`);
               return { done: true };
             },
-          });
+          };
           throw error;
         }
       },
@@ -958,6 +967,9 @@ function initRegistry() {
   loadProviders().then(() => {
     if (location.hash === "#models") selectTab(byId("tab-models"));
   });
+  window.addEventListener("hashchange", () => {
+    selectTab(byId(location.hash === "#models" ? "tab-models" : "tab-providers"));
+  });
 }
 
 // =======================================================================================
@@ -967,6 +979,7 @@ function initRegistry() {
 function initAgents() {
   const API = root.dataset.llmApi;
   const AGENTS_API = root.dataset.agentsApi;
+  readProviderTypes();
   const isAdmin = root.dataset.isAdmin === "true";
   const canManage = root.dataset.canManage === "true";
   const registryUrl = root.dataset.registryUrl;
