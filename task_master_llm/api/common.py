@@ -12,6 +12,7 @@ from flask_login import current_user
 from marshmallow import Schema
 from werkzeug.exceptions import HTTPException
 
+from task_master_llm.config import Settings
 from task_master_llm.errors import (
     AuthenticationRequired,
     LlmRegistryError,
@@ -64,18 +65,31 @@ def login_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def admin_required(view: F) -> F:
-    """401 when nobody is logged in, 403 when the user is not an admin."""
+def _role_required(
+    allowed: Callable[[Settings], Callable[[Any], bool]], refusal: str
+) -> Callable[[F], F]:
+    """A decorator: 401 when nobody is logged in, 403 unless ``allowed(settings)(user)``."""
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        user = _user()
-        if not get_state().settings.is_admin(user):
-            raise PermissionDenied("Only administrators may do this.")
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = _user()
+            if not allowed(get_state().settings)(user):
+                raise PermissionDenied(refusal)
+            return view(*args, **kwargs)
 
-    wrapper._openapi_auth = "admin"  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+        wrapper._openapi_auth = "admin"  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+#: admins only (``TASK_MASTER_LLM_IS_ADMIN``)
+admin_required = _role_required(lambda s: s.is_admin, "Only administrators may do this.")
+#: who may change, delete and re-sync agents (``TASK_MASTER_LLM_CAN_MANAGE_AGENTS``)
+agent_manager_required = _role_required(
+    lambda s: s.can_manage_agents, "You may not change, delete or re-sync agents."
+)
 
 
 def is_admin() -> bool:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, request
 
@@ -22,8 +21,6 @@ from task_master_llm.schemas.models import (
     ModelUpdateSchema,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 LIST_PARAMS = [
     {"name": "providerId", "in": "query", "schema": {"type": "string"},
      "description": "Only this provider's models"},
@@ -37,19 +34,6 @@ FORCE_PARAM = [
     {"name": "force", "in": "query", "schema": {"type": "boolean"},
      "description": "Detach the agents that use the model instead of refusing"},
 ]
-
-
-def errors(*codes: int) -> Callable[[F], F]:
-    """Add error statuses (e.g. 409, 502) to a view's OpenAPI description.
-
-    Apply it above ``@doc`` so the facts exist when it runs."""
-
-    def decorate(view: F) -> F:
-        facts = view._openapi  # type: ignore[attr-defined]
-        facts["errors"] = sorted(set(facts.get("errors", [])) | set(codes))
-        return view
-
-    return decorate
 
 
 def query_args(schema_cls: type, args: Any) -> dict[str, Any]:
@@ -91,10 +75,10 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/models")
     @admin_required
-    @errors(404)
     @doc("Register a selection of a provider's models (upsert)",
          body=ModelRegisterSchema,
-         responses={201: ModelRegisterResultSchema, 200: ModelRegisterResultSchema})
+         responses={201: ModelRegisterResultSchema, 200: ModelRegisterResultSchema},
+         errors=(404,))
     def register_models() -> Any:
         data = load_entries(json_body())
         result = _service().register(data["providerId"], data["models"])
@@ -112,9 +96,8 @@ def register(bp: Blueprint) -> None:
 
     @bp.delete("/models/<model_id>")
     @admin_required
-    @errors(409)
     @doc("Delete a model (409 while agents use it, unless force=true)",
-         responses={200: ModelDeleteResultSchema}, params=FORCE_PARAM)
+         responses={200: ModelDeleteResultSchema}, params=FORCE_PARAM, errors=(409,))
     def delete_model(model_id: str) -> Any:
         force = flag("force")
         return ok(ModelDeleteResultSchema().dump(_service().delete(model_id, force=force)))
