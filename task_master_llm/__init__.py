@@ -14,7 +14,6 @@ from task_master_llm.errors import (
     ValidationError,
 )
 from task_master_llm.extension import LlmRegistry
-
 from task_master_llm.version import __version__
 
 __all__ = [
