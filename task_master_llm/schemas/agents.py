@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, fields, pre_load, validate
-
-from task_master_llm.schemas.common import ObjectIdField, UtcDateTime
+from task_master_llm.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
 from task_master_llm.schemas.models import ProviderSummarySchema
 
 _NAME = validate.Length(min=1, max=100)
@@ -19,21 +17,10 @@ _LEGACY_MODEL = validate.Regexp(
 )
 
 
-class _AgentBody(Schema):
-    """Strips surrounding whitespace; an empty ``modelId``/``model`` means none."""
+class _AgentBody(StrippedSchema):
+    """An empty ``modelId``/``model`` means none."""
 
-    @pre_load
-    def _strip(self, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = {}
-        for key, value in data.items():
-            if isinstance(value, str):
-                value = value.strip()
-                if value == "" and key in ("modelId", "model"):
-                    value = None
-            out[key] = value
-        return out
+    blank_is_none = frozenset({"modelId", "model"})
 
 
 class AgentCreateSchema(_AgentBody):

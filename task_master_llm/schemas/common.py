@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_load
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from task_master_llm.errors import ValidationError
@@ -44,6 +44,26 @@ def to_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class StrippedSchema(Schema):
+    """Strips surrounding whitespace of string inputs; in the fields named by
+    ``blank_is_none`` an empty string means "none" (clears an optional value)."""
+
+    blank_is_none: ClassVar[frozenset[str]] = frozenset()
+
+    @pre_load
+    def _strip(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                value = value.strip()
+                if value == "" and key in self.blank_is_none:
+                    value = None
+            out[key] = value
+        return out
 
 
 class ErrorDetailSchema(Schema):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, fields, pre_load, validate
-
-from task_master_llm.schemas.common import ObjectIdField, UtcDateTime
+from task_master_llm.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
 
 _NAME = validate.Length(min=1, max=100)
 _SHORT = validate.Length(min=1, max=200)
@@ -14,24 +12,13 @@ _KEY = validate.Length(min=1, max=4096)
 _URL = validate.Length(min=1, max=2048)
 
 
-class _StripStrings(Schema):
-    """Strips surrounding whitespace of string inputs; an empty string means "none"."""
+class _ProviderBody(StrippedSchema):
+    """An empty string in an optional field means "none"."""
 
-    @pre_load
-    def _strip(self, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        out = {}
-        for key, value in data.items():
-            if isinstance(value, str):
-                value = value.strip()
-                if value == "" and key != "name":
-                    value = None
-            out[key] = value
-        return out
+    blank_is_none = frozenset({"providerType", "apiKey", "baseUrl", "orgId", "deploymentId"})
 
 
-class ProviderCreateSchema(_StripStrings):
+class ProviderCreateSchema(_ProviderBody):
     """POST /providers. Which of the optional fields a type takes is checked per type."""
 
     name = fields.String(required=True, validate=_NAME)
@@ -42,7 +29,7 @@ class ProviderCreateSchema(_StripStrings):
     deploymentId = fields.String(allow_none=True, validate=_SHORT)
 
 
-class ProviderUpdateSchema(_StripStrings):
+class ProviderUpdateSchema(_ProviderBody):
     """PATCH /providers/<id>: any subset; ``null`` (or "") clears an optional field."""
 
     name = fields.String(validate=_NAME)

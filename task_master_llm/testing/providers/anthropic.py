@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from task_master_llm.testing.providers._base import FakeServer, Reply, Request, now_rfc3339
+from task_master_llm.testing.providers._base import ModelServer, Reply, Request, now_rfc3339
 
 ANTHROPIC_DEMO_KEY = "demo-anthropic-key"
 LIMIT_DEFAULT = 20
@@ -61,7 +60,7 @@ def anthropic_models(count: int | None = None) -> list[dict[str, Any]]:
     return models[:count]
 
 
-class AnthropicServer(FakeServer):
+class AnthropicServer(ModelServer):
     """Anthropic's ``GET /v1/models`` and ``GET /v1/models/{id}``.
 
     Requires ``x-api-key`` and ``anthropic-version``. Extra knob: ``models``.
@@ -78,19 +77,8 @@ class AnthropicServer(FakeServer):
         **knobs: Any,
     ) -> None:
         super().__init__(**knobs)
-        self._models = list(models) if models is not None else anthropic_models(model_count)
-        self._models_lock = threading.Lock()
+        self.models = models if models is not None else anthropic_models(model_count)
 
-    @property
-    def models(self) -> list[dict[str, Any]]:
-        """The models served, newest first (a copy; assign to replace)."""
-        with self._models_lock:
-            return list(self._models)
-
-    @models.setter
-    def models(self, models: Iterable[dict[str, Any]]) -> None:
-        with self._models_lock:
-            self._models = list(models)
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """Anthropic's ``{"type":"error","error":{type,message},"request_id"}`` shape."""

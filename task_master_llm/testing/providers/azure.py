@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from task_master_llm.testing.providers._base import FakeServer, Reply, Request
+from task_master_llm.testing.providers._base import ModelServer, Reply, Request
 
 AZURE_DEMO_KEY = "demo-azure-key"
 AZURE_DEMO_DEPLOYMENT = "demo-gpt4o"
@@ -51,7 +50,7 @@ def azure_models(count: int | None = None) -> list[dict[str, Any]]:
     return entries
 
 
-class AzureServer(FakeServer):
+class AzureServer(ModelServer):
     """An Azure OpenAI resource: ``/openai/models``, ``/openai/deployments/{id}`` and
     ``/openai/v1/models``, with the ``api-key`` header.
 
@@ -73,21 +72,10 @@ class AzureServer(FakeServer):
         **knobs: Any,
     ) -> None:
         super().__init__(**knobs)
-        self._models = list(models) if models is not None else azure_models(model_count)
-        self._models_lock = threading.Lock()
+        self.models = models if models is not None else azure_models(model_count)
         self.deployments = dict(deployments if deployments is not None else DEFAULT_DEPLOYMENTS)
         self.deployments_route = deployments_route
 
-    @property
-    def models(self) -> list[dict[str, Any]]:
-        """The models served (a copy; assign to replace)."""
-        with self._models_lock:
-            return list(self._models)
-
-    @models.setter
-    def models(self, models: Iterable[dict[str, Any]]) -> None:
-        with self._models_lock:
-            self._models = list(models)
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """Azure's ``{"error": {code, message}}`` shape (code is a string)."""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterable
 from typing import Any
 
-from task_master_llm.testing.providers._base import FakeServer, Reply, Request
+from task_master_llm.testing.providers._base import ModelServer, Reply, Request
 
 GOOGLE_DEMO_KEY = "demo-google-key"
 
@@ -112,7 +111,7 @@ def google_models(count: int | None = None) -> list[dict[str, Any]]:
     return models[:count]
 
 
-class GoogleServer(FakeServer):
+class GoogleServer(ModelServer):
     """Gemini's list-models API. Key only from ``x-goog-api-key`` (``?key=`` is ignored).
 
     Extra knobs: ``models`` (list, replaceable), ``region_blocked`` (400
@@ -131,20 +130,9 @@ class GoogleServer(FakeServer):
         **knobs: Any,
     ) -> None:
         super().__init__(**knobs)
-        self._models = list(models) if models is not None else google_models(model_count)
+        self.models = models if models is not None else google_models(model_count)
         self.region_blocked = region_blocked
-        self._models_lock = threading.Lock()
 
-    @property
-    def models(self) -> list[dict[str, Any]]:
-        """The models served (a copy; assign to replace)."""
-        with self._models_lock:
-            return list(self._models)
-
-    @models.setter
-    def models(self, models: Iterable[dict[str, Any]]) -> None:
-        with self._models_lock:
-            self._models = list(models)
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """Google's ``{"error": {code, message, status}}`` shape."""

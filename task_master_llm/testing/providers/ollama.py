@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from task_master_llm.testing.providers._base import FakeServer, Reply, Request
+from task_master_llm.testing.providers._base import ModelServer, Reply, Request
 
 OLLAMA_DEMO_KEY = "demo-ollama-key"
 OLLAMA_VERSION = "0.12.3"
@@ -40,7 +39,7 @@ def ollama_models(count: int | None = None) -> list[dict[str, Any]]:
     ]
 
 
-class OllamaServer(FakeServer):
+class OllamaServer(ModelServer):
     """Ollama's native API. No key by default; ``require_key=True`` imitates ollama.com.
 
     Extra knobs: ``require_key``, ``tags_include_capabilities`` (newer servers add
@@ -62,22 +61,11 @@ class OllamaServer(FakeServer):
         **knobs: Any,
     ) -> None:
         super().__init__(**knobs)
-        self._models = list(models) if models is not None else ollama_models(model_count)
-        self._models_lock = threading.Lock()
+        self.models = models if models is not None else ollama_models(model_count)
         self.require_key = require_key
         self.tags_include_capabilities = tags_include_capabilities
         self.show_errors = dict(show_errors or {})
 
-    @property
-    def models(self) -> list[dict[str, Any]]:
-        """Model records: name, arch, parameter_size, context_length, capabilities."""
-        with self._models_lock:
-            return list(self._models)
-
-    @models.setter
-    def models(self, models: Iterable[dict[str, Any]]) -> None:
-        with self._models_lock:
-            self._models = list(models)
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """Ollama's ``{"error": "..."}`` shape."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any
 
-from task_master_llm.testing.providers._base import FakeServer, Reply, Request
+from task_master_llm.testing.providers._base import ModelServer, Reply, Request
 
 OPENAI_DEMO_KEY = "demo-openai-key"
 OPENAI_COMPATIBLE_DEMO_KEY = "demo-openai-compatible-key"
@@ -45,7 +44,7 @@ def openai_models(
     return models
 
 
-class OpenAIServer(FakeServer):
+class OpenAIServer(ModelServer):
     """OpenAI's ``GET /v1/models`` and ``GET /v1/models/{id}`` with Bearer auth.
 
     Extra knobs: ``organization`` (when set, an ``OpenAI-Organization`` header naming
@@ -72,25 +71,12 @@ class OpenAIServer(FakeServer):
     ) -> None:
         super().__init__(**knobs)
         sparse = self.provider_type == "openai_compatible"
-        self._models = (
-            list(models) if models is not None else openai_models(model_count, sparse=sparse)
-        )
-        self._models_lock = threading.Lock()
+        self.models = models if models is not None else openai_models(model_count, sparse=sparse)
         self.organization = organization
         self.restricted_keys = set(restricted_keys)
         self.region_blocked = region_blocked
         self.require_key = require_key
 
-    @property
-    def models(self) -> list[dict[str, Any]]:
-        """The models served (a copy; assign to replace)."""
-        with self._models_lock:
-            return list(self._models)
-
-    @models.setter
-    def models(self, models: Iterable[dict[str, Any]]) -> None:
-        with self._models_lock:
-            self._models = list(models)
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """OpenAI's ``{"error": {message, type, param, code}}`` shape."""
