@@ -113,6 +113,25 @@ def browser() -> Iterator[Any]:
             instance.close()
 
 
+#: (label, seconds) measured by the tests, printed in the terminal summary
+TIMINGS_KEY = pytest.StashKey[list[tuple[str, float]]]()
+
+
+@pytest.fixture
+def timings(request: pytest.FixtureRequest) -> list[tuple[str, float]]:
+    """Append (label, seconds) to have a measurement printed after the run."""
+    return request.config.stash.setdefault(TIMINGS_KEY, [])
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print what the browser tests measured (e.g. empty registry -> synced agent)."""
+    measured = config.stash.get(TIMINGS_KEY, [])
+    if measured:
+        terminalreporter.section("browser timings")
+        for label, seconds in measured:
+            terminalreporter.write_line(f"{label}: {seconds:.1f} s")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     """Remember each phase's report on the item so fixtures can see a failure."""

@@ -162,3 +162,20 @@ def test_duplicate_name_is_shown_next_to_the_field(page, live: LiveApp) -> None:
     shown = dialog.locator(".llm-form-error, #pf-name-error").filter(has_text=re.compile(r"\S"))
     expect(shown.first).to_be_visible()
     expect(dialog).to_be_visible()
+
+
+def test_api_data_is_text_never_markup(page, live: LiveApp) -> None:
+    """A provider named like an HTML tag shows as text and runs nothing."""
+    google = live.providers["google"]
+    login(page, ADMIN)
+    name = '<img src=x onerror="window.__xss=1">'
+    created = page.request.post(
+        "/api/llm/providers",
+        data={"name": name, "providerType": "google", "apiKey": "k-0001",
+              "baseUrl": google.base_url},
+    )
+    assert created.status == 201, created.text()
+    page.goto("/llm")
+    expect(page.locator("#providers-body strong").first).to_have_text(name)
+    assert page.evaluate("window.__xss") is None
+    expect(page.locator("#providers-body img")).to_have_count(0)

@@ -46,7 +46,7 @@ def discover_and_register(page, provider_name: str, count: int) -> list[str]:
     return ids
 
 
-def test_walk_from_empty_registry_to_synced_agent(page, live: LiveApp) -> None:
+def test_walk_from_empty_registry_to_synced_agent(page, live: LiveApp, timings) -> None:
     """Admin registers Google, tests, discovers, registers two models, turns one off; a
     member creates an agent on the enabled one; it shows synced and the gateway holds it."""
     google = live.providers["google"]
@@ -120,6 +120,7 @@ def test_walk_from_empty_registry_to_synced_agent(page, live: LiveApp) -> None:
     assert held["model"] == f"google/{enabled_id}"
     assert held["apiKey"] == google.DEMO_KEY
     print(f"\nempty registry -> synced agent in the browser: {elapsed:.1f} s")
+    timings.append(("empty registry -> synced agent (browser walk)", elapsed))
     assert not page.console_errors, page.console_errors
 
 
