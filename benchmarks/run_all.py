@@ -1,0 +1,106 @@
+"""Run every benchmark of issue 3 part 9 and print a summary table.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.run_all            # full sizes (about a minute)
+    .venv/bin/python -m benchmarks.run_all --quick    # fewer repetitions, no context runs
+
+Exit status: 0 when every ratio meets its target, 1 when a ratio is missed, 2 when a
+benchmark's correctness check failed (models missing, wrong page count, invalid test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from benchmarks import bench_google_pagination, bench_ollama_discovery, bench_test_connection
+
+
+class SummaryRow(Protocol):
+    """The shape of every benchmark module's ``Row``."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def measured(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def ratio(self) -> float: ...
+    @property
+    def target(self) -> float: ...
+    @property
+    def ok(self) -> bool: ...
+
+
+class BenchResult(Protocol):
+    """The shape of every benchmark module's result."""
+
+    @property
+    def rows(self) -> Sequence[SummaryRow]: ...
+    @property
+    def lines(self) -> Sequence[str]: ...
+    @property
+    def correct(self) -> bool: ...
+
+
+def summary_table(rows: Sequence[SummaryRow]) -> str:
+    """The rows as a fixed-width table."""
+    header = ("benchmark", "measured", "reference", "ratio", "target", "result")
+    body = [
+        (r.name, r.measured, r.reference, f"{r.ratio:.2f}", f"<= {r.target:g}",
+         "PASS" if r.ok else "MISS")
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+           for line in [header, *body]]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the three benchmarks, print their reports and the table; return the status."""
+    parser = argparse.ArgumentParser(description="Run all adapter benchmarks.")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer repetitions and pairs, no context runs")
+    args = parser.parse_args(argv)
+    repeats, pairs = (3, 30) if args.quick else (5, 60)
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print()
+    started = time.perf_counter()
+    results: list[BenchResult] = []
+    runs = (
+        lambda: bench_ollama_discovery.run(repeats=repeats, context=not args.quick),
+        lambda: bench_google_pagination.run(repeats=max(repeats, 9)),
+        lambda: bench_test_connection.run(pairs=pairs),
+    )
+    for run in runs:
+        result: BenchResult = run()
+        print("\n".join(result.lines))
+        print()
+        results.append(result)
+    rows = [row for result in results for row in result.rows]
+    print(summary_table(rows))
+    correct = all(result.correct for result in results)
+    passed = correct and all(row.ok for row in rows)
+    verdict = "all targets met" if passed else (
+        "a correctness check FAILED" if not correct else "a target ratio was MISSED"
+    )
+    print(f"\n{verdict} ({time.perf_counter() - started:.0f} s)")
+    if not correct:
+        return 2
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The benchmarks still run: each script's ``main`` with tiny sizes.
+
+Timing is not asserted here: at these sizes the ratios are noise. Exit status 2 (a
+correctness check failed: models missing, wrong page count, an invalid connection test)
+fails the test; 0 or 1 (ratio met or missed) passes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# ``benchmarks`` is a top-level package of the repository, not of the installed
+# distribution: importable under ``python -m pytest`` from the root, and under a bare
+# ``pytest`` once the root is on the path.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+bench_ollama_discovery = importlib.import_module("benchmarks.bench_ollama_discovery")
+bench_google_pagination = importlib.import_module("benchmarks.bench_google_pagination")
+bench_test_connection = importlib.import_module("benchmarks.bench_test_connection")
+summary_table = importlib.import_module("benchmarks.run_all").summary_table
+
+
+def test_ollama_discovery_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Child-process server, tags + one show per model, every chat model seen (the one
+    embedding-only model of the first 20 left out)."""
+    code = bench_ollama_discovery.main(
+        ["--models", "20", "--latency", "0.01", "--repeats", "1", "--no-context"]
+    )
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "server lists 20 models, 19 of them chat" in out
+    assert "every run returned all 19 chat models" in out
+    assert "ratio" in out
+
+
+def test_google_pagination_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """More than one page (the adapter asks for 1000 a page), set equality verified."""
+    code = bench_google_pagination.main(
+        ["--models", "1010", "--latency", "0.002", "--repeats", "1"]
+    )
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "pages followed: 2 (sizes [1000, 10])" in out
+    assert "models listed 1010/1010, distinct 1010, equal to the server's list" in out
+    assert "every run returned exactly the server's set with 2 list requests" in out
+
+
+def test_connection_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Reported latency vs bare requests.get for google and openai."""
+    code = bench_test_connection.main(
+        ["--types", "google,openai", "--pairs", "4", "--latency", "0.002"]
+    )
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "google " in out and "GET /v1beta/models?pageSize=1" in out
+    assert "openai " in out and "GET /v1/models" in out
+
+
+@dataclass(frozen=True)
+class _Row:
+    name: str
+    measured: str
+    reference: str
+    ratio: float
+    target: float
+    ok: bool
+
+
+def test_summary_table_marks_misses() -> None:
+    """run_all's table shows PASS and MISS per row."""
+    table = summary_table([
+        _Row("a", "1.0 s", "0.9 s ideal", 1.11, 1.5, True),
+        _Row("b", "2.0 s", "1.0 s ideal", 2.0, 1.5, False),
+    ])
+    lines = table.splitlines()
+    assert lines[0].split() == ["benchmark", "measured", "reference", "ratio", "target",
+                                "result"]
+    assert lines[2].endswith("PASS") and lines[3].endswith("MISS")
+    assert "<= 1.5" in lines[3]
