@@ -16,89 +16,45 @@ own templates can ask the same questions.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_login import current_user
 
+from task_master_llm.adapters.registry import BUILTIN_ADAPTERS, adapter_types
 from task_master_llm.extension import get_state
 
 PAGE_BLUEPRINT = "task_master_llm_page"
 
-#: providerType -> (label, adapter module, class); the order of the type dropdown
-_BUILTIN_TYPES: tuple[tuple[str, str, str, str], ...] = (
-    ("google", "Google", "task_master_llm.adapters.google", "GoogleAdapter"),
-    ("openai", "OpenAI", "task_master_llm.adapters.openai", "OpenAIAdapter"),
-    ("anthropic", "Anthropic", "task_master_llm.adapters.anthropic", "AnthropicAdapter"),
-    ("azure", "Azure OpenAI", "task_master_llm.adapters.azure", "AzureAdapter"),
-    ("ollama", "Ollama", "task_master_llm.adapters.ollama", "OllamaAdapter"),
-    (
-        "openai_compatible",
-        "OpenAI-compatible",
-        "task_master_llm.adapters.openai_compatible",
-        "OpenAICompatibleAdapter",
-    ),
-)
-
-#: what each built-in type takes when its adapter cannot be imported (mirrors FieldRule)
-_FALLBACK_FIELDS: dict[str, dict[str, str]] = {
-    "google": {"apiKey": "required", "baseUrl": "optional"},
-    "openai": {"apiKey": "required", "baseUrl": "optional", "orgId": "optional"},
-    "anthropic": {"apiKey": "required", "baseUrl": "optional"},
-    "azure": {"apiKey": "required", "baseUrl": "required", "deploymentId": "required"},
-    "ollama": {"apiKey": "optional", "baseUrl": "optional"},
-    "openai_compatible": {"apiKey": "optional", "baseUrl": "required"},
-}
-_PREFILL = {"ollama": {"baseUrl": "http://localhost:11434"}}
-
-
-def _adapter_class(type_name: str, module: str, cls_name: str) -> Any:
-    """The adapter class for ``type_name``, or None when it is not importable."""
-    try:
-        from task_master_llm.adapters import get_adapter_class
-
-        return get_adapter_class(type_name)
-    except Exception:  # noqa: BLE001 - fall back to the module path below
-        pass
-    try:
-        return getattr(importlib.import_module(module), cls_name, None)
-    except Exception:  # noqa: BLE001 - the page still works from the fallback table
-        return None
+_RULES = (("apiKey", "api_key"), ("baseUrl", "base_url"), ("orgId", "org_id"),
+          ("deploymentId", "deployment_id"))
 
 
 def provider_types() -> list[dict[str, Any]]:
     """The provider types the dialog offers, with the fields each one takes.
 
-    Read from the adapter classes (``FieldRule``) so the page and the API agree; falls back
-    to a built-in table for a type whose adapter is missing.
+    Read from the adapter registry (each class's ``FieldRule``), so the page, the API and
+    third-party types agree; built-ins first, in their own order.
     """
+    builtin = [cls.type_name for cls in BUILTIN_ADAPTERS]
+    types = adapter_types()
+    order = builtin + sorted(set(types) - set(builtin))
     out: list[dict[str, Any]] = []
-    for type_name, label, module, cls_name in _BUILTIN_TYPES:
-        cls = _adapter_class(type_name, module, cls_name)
-        fields = dict(_FALLBACK_FIELDS[type_name])
-        default_base_url = None
-        if cls is not None and getattr(cls, "fields", None) is not None:
-            rule = cls.fields
-            fields = {
-                name: value
-                for name, value in (
-                    ("apiKey", rule.api_key),
-                    ("baseUrl", rule.base_url),
-                    ("orgId", rule.org_id),
-                    ("deploymentId", rule.deployment_id),
-                )
-                if value != "refused"
-            }
-            label = getattr(cls, "display_name", label) or label
-            default_base_url = getattr(cls, "default_base_url", None)
+    for type_name in order:
+        cls = types[type_name]
+        fields = {
+            api: getattr(cls.fields, attr)
+            for api, attr in _RULES
+            if getattr(cls.fields, attr) != "refused"
+        }
+        prefill = {"baseUrl": cls.default_base_url} if cls.prefill_base_url else {}
         out.append(
             {
                 "value": type_name,
-                "label": label,
+                "label": cls.display_name,
                 "fields": fields,
-                "defaultBaseUrl": default_base_url,
-                "prefill": _PREFILL.get(type_name, {}),
+                "defaultBaseUrl": cls.default_base_url,
+                "prefill": prefill,
             }
         )
     return out

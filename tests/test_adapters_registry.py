@@ -153,3 +153,23 @@ def test_entry_points_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
     adapter_types()
     assert calls == ["task_master_llm.adapters"]
 
+
+
+def test_a_registered_type_is_offered_by_the_page_and_the_api(app, admin) -> None:
+    from task_master_llm.page import provider_types
+
+    register_adapter(EchoAdapter)
+    types = provider_types()
+    assert [t["value"] for t in types][:6] == list(BUILTINS)
+    echo = next(t for t in types if t["value"] == "echo")
+    assert echo == {
+        "value": "echo", "label": "Echo", "fields": {"apiKey": "optional"},
+        "defaultBaseUrl": None, "prefill": {},
+    }
+    assert next(t for t in types if t["value"] == "ollama")["prefill"] == {
+        "baseUrl": "http://localhost:11434"
+    }
+    res = admin.post("/api/llm/providers", json={"name": "e", "providerType": "echo"})
+    assert res.status_code == 201, res.json
+    test = admin.post(f"/api/llm/providers/{res.json['data']['id']}/test").json["data"]
+    assert test["status"] == "valid" and test["message"] == "echo"

@@ -110,6 +110,8 @@ class ProviderAdapter(ABC):
     default_base_url: ClassVar[str | None] = None
     #: which fields the type takes
     fields: ClassVar[FieldRule] = FieldRule()
+    #: the add-provider form starts with the default base URL filled in (a local server)
+    prefill_base_url: ClassVar[bool] = False
 
     def __init__(self, config: ProviderConfig, settings: HttpSettings | None = None) -> None:
         self.config = config

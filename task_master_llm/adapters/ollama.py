@@ -23,6 +23,7 @@ class OllamaAdapter(HttpProviderAdapter):
     display_name = "Ollama"
     default_base_url = "http://localhost:11434"
     fields = FieldRule(api_key="optional", base_url="optional")
+    prefill_base_url = True
     refused_hint = "is Ollama running?"
 
     def auth_headers(self) -> dict[str, str]:
