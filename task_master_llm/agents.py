@@ -4,8 +4,7 @@ Every change is saved first with ``talonSyncStatus: "pending"``; then the gatewa
 called (POST on create, PUT on update and retries, DELETE on delete) and the outcome
 (``synced``, ``failed`` with the reason, or ``disabled``) is stored on the agent and
 returned as ``talonSync``. Only this package's fields are ever written (``$set``/``$unset``),
-so host fields survive. The decrypted provider key exists only inside :meth:`_payload`
-and the gateway request; it is never logged, stored or returned.
+so host fields survive. The gateway calls live in :mod:`task_master_llm.agent_sync`.
 """
 
 from __future__ import annotations
@@ -13,25 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from task_master_llm.errors import Conflict, GatewayError, LlmRegistryError, ValidationError
+from task_master_llm.agent_sync import AgentSync, iso, talon_sync
+from task_master_llm.errors import Conflict, GatewayError, ValidationError
 from task_master_llm.models import PROVIDER_SUMMARY, model_string, provider_summary
-from task_master_llm.schemas.common import UtcDateTime
 from task_master_llm.store import parse_object_id, utcnow
-from task_master_llm.talon import (
-    DISABLED_MESSAGE,
-    TALON_ID_PATTERN,
-    SyncOutcome,
-    TalonClient,
-    build_payload,
-    talon_id_for,
-)
+from task_master_llm.talon import TalonClient, talon_id_for
 
 if TYPE_CHECKING:
     from task_master_llm.extension import RegistryState
@@ -45,39 +36,13 @@ _TALON_ID_ATTEMPTS = 20
 _BLANK = dict.fromkeys(("role", "modelId", "model", "talonId", "soul", "guardrails"))
 
 
-def talon_client(state: RegistryState) -> TalonClient:
-    """The gateway client configured by ``TALON_GATEWAY_URL`` (disabled without one)."""
-    settings = state.settings
-    timeout = settings["TASK_MASTER_LLM_TALON_TIMEOUT"]
-    return TalonClient(
-        settings["TALON_GATEWAY_URL"],
-        settings["TALON_GATEWAY_TOKEN"],
-        connect_timeout=min(settings["TASK_MASTER_LLM_CONNECT_TIMEOUT"], timeout),
-        read_timeout=timeout,
-    )
-
-
-def iso(value: datetime | None) -> str | None:
-    """A stored date as the API writes it (UTC, ISO 8601, ``Z``)."""
-    return UtcDateTime()._serialize(value, None, None)
-
-
-def talon_sync(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """An agent's stored sync state as the API returns it."""
-    return {
-        "status": doc.get("talonSyncStatus"),
-        "error": doc.get("talonSyncError"),
-        "syncedAt": doc.get("talonSyncedAt"),
-    }
-
-
 class AgentService:
     """Everything the agent routes, the host hook and the commands do."""
 
     def __init__(self, state: RegistryState, client: TalonClient | None = None) -> None:
         self.state = state
         self.store = state.agents
-        self.client = client or talon_client(state)
+        self.gateway = AgentSync(state, client)
 
     # --- reads -----------------------------------------------------------------------
     def list(self) -> list[dict[str, Any]]:
@@ -127,7 +92,7 @@ class AgentService:
         else:
             raise Conflict("Could not give the agent a unique Talon id; try again.")
         log.info("agent created id=%s talonId=%s", doc["_id"], doc["talonId"])
-        self._sync(doc, "POST")
+        self.gateway.push(doc, "POST")
         return self.get(doc["_id"])
 
     def update(self, agent_id: Any, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,7 +122,7 @@ class AgentService:
         new = self.store.update(doc["_id"], set_fields, tuple(unset))
         if new is None:  # deleted meanwhile
             new = self.store.get(doc["_id"])
-        self._sync(self._with_talon_id(new), "PUT")
+        self.gateway.push(self._with_talon_id(new), "PUT")
         return self.get(new["_id"])
 
     def delete(self, agent_id: Any) -> dict[str, Any]:
@@ -166,7 +131,7 @@ class AgentService:
         doc = self.store.remove(oid)
         if doc is None:
             self.store.get(oid)  # raises the 404
-        outcome = self._delete_at_gateway(doc or {})
+        outcome = self.gateway.remove(doc or {})
         log.info("agent deleted id=%s talon=%s", oid, outcome.status)
         return {
             "id": str(oid),
@@ -178,7 +143,7 @@ class AgentService:
     def sync(self, agent_id: Any) -> dict[str, Any]:
         """Push one agent again (PUT). A gateway failure is recorded and is a 502."""
         doc = self._with_talon_id(self.store.get(agent_id))
-        state = self._sync(doc, "PUT")
+        state = self.gateway.push(doc, "PUT")
         if state["status"] == "failed":
             raise GatewayError(
                 f"Sync of agent {doc.get('name')!r} failed: {state['error']}",
@@ -192,7 +157,7 @@ class AgentService:
             return []
 
         def one(doc: dict[str, Any]) -> dict[str, Any]:
-            return self._sync(self._with_talon_id(doc), "PUT")
+            return self.gateway.push(self._with_talon_id(doc), "PUT")
 
         if len(docs) == 1:
             return [one(docs[0])]
@@ -251,12 +216,12 @@ class AgentService:
             raise ValueError(f"event must be one of {', '.join(EVENTS)}, not {event!r}")
         if event == "deleted":
             doc = agent if isinstance(agent, Mapping) else {"talonId": agent}
-            outcome = self._delete_at_gateway(doc)
+            outcome = self.gateway.remove(doc)
             return {"status": outcome.status, "error": outcome.error, "syncedAt": None}
         agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
         doc = self.store.get(agent_id)
         self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
-        return self._sync(self._with_talon_id(doc), "POST" if event == "created" else "PUT")
+        return self.gateway.push(self._with_talon_id(doc), "POST" if event == "created" else "PUT")
 
     # --- internals -------------------------------------------------------------------
     def _model_fields(self, data: Mapping[str, Any], *, required: bool) -> dict[str, Any]:
@@ -312,88 +277,6 @@ class AgentService:
         self.store.bulk_write([
             UpdateOne({"_id": d["_id"]}, {"$set": {"talonSyncStatus": "pending"}}) for d in docs
         ])
-
-    def _sync(self, doc: Mapping[str, Any], method: str) -> dict[str, Any]:
-        """Call the gateway for ``doc`` and record the outcome on it."""
-        if not self.client.enabled:
-            outcome = SyncOutcome("disabled", DISABLED_MESSAGE)
-        else:
-            try:
-                payload, problem = self._payload(doc, put=method != "POST")
-                if problem is not None:
-                    outcome = SyncOutcome("failed", problem)
-                elif method == "POST":
-                    outcome = self.client.create(payload)
-                else:
-                    outcome = self.client.update(payload)
-            except Exception as exc:  # never let a sync bug lose the saved change
-                log.error("sync of agent %s crashed: %s", doc.get("_id"), type(exc).__name__)
-                outcome = SyncOutcome("failed", "The sync failed unexpectedly; see the server log.")
-        return self._record(doc["_id"], outcome)
-
-    def _payload(self, doc: Mapping[str, Any], *, put: bool) -> tuple[dict[str, Any], str | None]:
-        """The gateway body; on PUT, absent optional values go as "" so old ones clear."""
-        credentials: dict[str, str]
-        if doc.get("modelId"):
-            model = self.state.models.find(doc["modelId"])
-            if model is None:
-                return {}, ("The agent's model is no longer registered; choose another model "
-                            "(PATCH modelId).")
-            provider = self.state.providers.find(model["providerId"])
-            if provider is None or provider.get("deleting"):
-                return {}, (f"The provider of model {model['providerModelId']!r} was deleted; "
-                            "choose another model for this agent.")
-            from task_master_llm.providers import ProviderService
-
-            try:
-                adapter = ProviderService(self.state).adapter_for(provider)
-            except LlmRegistryError as exc:  # e.g. a key that no longer decrypts
-                return {}, exc.message
-            credentials = adapter.talon_credentials(model["providerModelId"])
-        elif isinstance(doc.get("model"), str) and doc["model"].strip():
-            credentials = {"model": doc["model"].strip()}
-        else:
-            return {}, "The agent has no model; set modelId to a registered model."
-        blank = "" if put else None
-        payload = build_payload(
-            talon_id=doc.get("talonId") or "",
-            name=doc.get("name") or "",
-            role=doc.get("role"),
-            model=credentials["model"],
-            api_key=credentials.get("apiKey") or blank,
-            base_url=credentials.get("baseUrl") or blank,
-            soul=doc.get("soul") if doc.get("soul") is not None else blank,
-            guardrails=doc.get("guardrails") if doc.get("guardrails") is not None else blank,
-        )
-        return payload, None
-
-    def _record(self, agent_id: ObjectId, outcome: SyncOutcome) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "talonSyncStatus": outcome.status,
-            "talonSyncError": outcome.error,
-        }
-        if outcome.status == "synced":
-            values["talonSyncedAt"] = utcnow()
-        new = self.store.update(agent_id, values)
-        return talon_sync(new or values)
-
-    def _delete_at_gateway(self, doc: Mapping[str, Any]) -> SyncOutcome:
-        talon_id = doc.get("talonId")
-        if not self.client.enabled:
-            return SyncOutcome("disabled", DISABLED_MESSAGE)
-        if not talon_id:
-            return SyncOutcome("synced", None)  # never had a gateway id: nothing to remove
-        if not isinstance(talon_id, str) or not TALON_ID_PATTERN.fullmatch(talon_id):
-            return SyncOutcome("failed", "The agent's Talon id is not a valid gateway id.")
-        try:
-            outcome = self.client.delete(talon_id)
-        except Exception as exc:
-            log.error("gateway delete of %s crashed: %s", talon_id, type(exc).__name__)
-            outcome = SyncOutcome("failed", "The gateway delete failed unexpectedly.")
-        if outcome.status == "failed":
-            log.warning("agent %s deleted here but not at the gateway: %s", talon_id,
-                        outcome.error)
-        return outcome
 
 
 def install_listeners(state: RegistryState) -> None:

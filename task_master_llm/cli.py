@@ -50,7 +50,7 @@ def sync_agents(which: str) -> None:
     from task_master_llm.talon import DISABLED_MESSAGE
 
     service = AgentService(get_state())
-    if not service.client.enabled:
+    if not service.gateway.client.enabled:
         click.echo(f"{DISABLED_MESSAGE}; nothing to do.")
         return
     statuses = None if which == "all" else ["failed", "pending", "disabled"]
