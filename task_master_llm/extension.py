@@ -48,29 +48,11 @@ class RegistryState:
 
 
 class LlmRegistry:
-    """Adds the LLM Model Registry to a Flask app.
+    """Adds the LLM Model Registry to a Flask app: ``LlmRegistry(app, db=...)``, or
+    ``registry = LlmRegistry()`` then ``registry.init_app(app, db=...)`` in a factory.
 
-    Config keys (read from ``app.config``, else the environment variable of the same name):
-
-    - ``LLM_ENCRYPTION_KEY`` (required): 32-byte master key, base64 (44 chars) or hex (64).
-    - ``LLM_ENCRYPTION_KEY_PREVIOUS``: comma-separated old keys, read during rotation.
-    - ``TASK_MASTER_LLM_MONGO_URI`` / ``TASK_MASTER_LLM_DATABASE`` (``task_master``): used
-      when no ``db`` is passed.
-    - ``TASK_MASTER_LLM_URL_PREFIX`` (``/api/llm``), ``TASK_MASTER_LLM_AGENTS_URL_PREFIX``
-      (``/api/agents``), ``TASK_MASTER_LLM_AGENTS_API`` (True: serve the agent routes),
-      ``TASK_MASTER_LLM_PAGE_URL`` (``/llm``), ``TASK_MASTER_LLM_PAGE`` (True).
-    - ``TASK_MASTER_LLM_PROVIDER_COLLECTION`` (``LlmProvider``),
-      ``TASK_MASTER_LLM_MODEL_COLLECTION`` (``LlmModel``),
-      ``TASK_MASTER_LLM_AGENT_COLLECTION`` (``Agent``).
-    - ``TASK_MASTER_LLM_IS_ADMIN``: callable(user) -> bool; default accepts ``is_admin``
-      or a ``role``/``roles`` of "admin". ``TASK_MASTER_LLM_CAN_MANAGE_AGENTS``: who may
-      update, delete and re-sync agents (default: admins).
-    - ``TASK_MASTER_LLM_CONNECT_TIMEOUT`` (5), ``TASK_MASTER_LLM_READ_TIMEOUT`` (20),
-      ``TASK_MASTER_LLM_MAX_RETRIES`` (2), ``TASK_MASTER_LLM_MAX_RETRY_AFTER`` (10),
-      ``TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS`` (True),
-      ``TASK_MASTER_LLM_DISCOVERY_CONCURRENCY`` (8).
-    - ``TALON_GATEWAY_URL``, ``TALON_GATEWAY_TOKEN``, ``TASK_MASTER_LLM_TALON_TIMEOUT`` (10):
-      the agent gateway; without a URL, sync is off and says so.
+    State lives per app in ``app.extensions["task_master_llm"]``, never on this object.
+    The config keys are listed in :meth:`init_app`.
     """
 
     def __init__(self, app: Flask | None = None, db: Database | None = None) -> None:
@@ -79,7 +61,34 @@ class LlmRegistry:
             self.init_app(app, db)
 
     def init_app(self, app: Flask, db: Database | None = None) -> None:
-        """Validate config, connect storage, create indexes, register routes and commands."""
+        """Validate config, connect storage, create indexes, register routes and commands.
+
+        ``db`` is a pymongo ``Database``; without one, ``TASK_MASTER_LLM_MONGO_URI`` is used.
+        Refuses a second registration on the same app, a missing flask-login
+        ``LoginManager``, and a missing or malformed ``LLM_ENCRYPTION_KEY``.
+
+        Config keys (read from ``app.config``, else the environment variable of the same name):
+
+        - ``LLM_ENCRYPTION_KEY`` (required): 32-byte master key, base64 (44 chars) or hex (64).
+        - ``LLM_ENCRYPTION_KEY_PREVIOUS``: comma-separated old keys, read during rotation.
+        - ``TASK_MASTER_LLM_MONGO_URI`` / ``TASK_MASTER_LLM_DATABASE`` (``task_master``): used
+          when no ``db`` is passed.
+        - ``TASK_MASTER_LLM_URL_PREFIX`` (``/api/llm``), ``TASK_MASTER_LLM_AGENTS_URL_PREFIX``
+          (``/api/agents``), ``TASK_MASTER_LLM_AGENTS_API`` (True: serve the agent routes),
+          ``TASK_MASTER_LLM_PAGE_URL`` (``/llm``), ``TASK_MASTER_LLM_PAGE`` (True).
+        - ``TASK_MASTER_LLM_PROVIDER_COLLECTION`` (``LlmProvider``),
+          ``TASK_MASTER_LLM_MODEL_COLLECTION`` (``LlmModel``),
+          ``TASK_MASTER_LLM_AGENT_COLLECTION`` (``Agent``).
+        - ``TASK_MASTER_LLM_IS_ADMIN``: callable(user) -> bool; default accepts ``is_admin``
+          or a ``role``/``roles`` of "admin". ``TASK_MASTER_LLM_CAN_MANAGE_AGENTS``: who may
+          update, delete and re-sync agents (default: admins).
+        - ``TASK_MASTER_LLM_CONNECT_TIMEOUT`` (5), ``TASK_MASTER_LLM_READ_TIMEOUT`` (20),
+          ``TASK_MASTER_LLM_MAX_RETRIES`` (2), ``TASK_MASTER_LLM_MAX_RETRY_AFTER`` (10),
+          ``TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS`` (True),
+          ``TASK_MASTER_LLM_DISCOVERY_CONCURRENCY`` (8).
+        - ``TALON_GATEWAY_URL``, ``TALON_GATEWAY_TOKEN``, ``TASK_MASTER_LLM_TALON_TIMEOUT`` (10):
+          the agent gateway; without a URL, sync is off and says so.
+        """
         if EXTENSION_KEY in app.extensions:
             raise ConfigurationError(
                 "LlmRegistry is already registered on this app. Create one LlmRegistry "

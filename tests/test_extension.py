@@ -99,3 +99,15 @@ def test_factory_pattern_keeps_state_per_app(db):
     registry.init_app(two, db=db)
     assert one.extensions["task_master_llm"] is not two.extensions["task_master_llm"]
     assert not hasattr(registry, "app")
+
+
+def test_every_config_key_is_documented():
+    from pathlib import Path
+
+    from task_master_llm.config import DEFAULTS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    docstring = LlmRegistry.init_app.__doc__ or ""
+    for key in DEFAULTS:
+        assert f"`{key}`" in readme, key
+        assert key in docstring, key
