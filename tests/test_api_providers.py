@@ -315,3 +315,16 @@ def test_canary_key_never_leaves(admin, caplog):
     for record in caplog.records:
         assert CANARY_KEY not in record.getMessage()
         assert CANARY_KEY not in str(record.args)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain"]
+)
+def test_cross_site_form_posts_are_refused_even_without_a_body(admin, db, content_type):
+    pid = create(admin, "ollama", baseUrl="http://127.0.0.1:9").json["data"]["id"]
+    for method, url in (("post", f"/api/llm/providers/{pid}/test"),
+                        ("delete", f"/api/llm/providers/{pid}")):
+        res = getattr(admin, method)(url, data="x=1", content_type=content_type)
+        assert res.status_code == 415, (url, res.json)
+    assert db.LlmProvider.count_documents({}) == 1
+    assert admin.post(f"/api/llm/providers/{pid}/test").status_code == 200

@@ -149,6 +149,21 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
     return jsonify(body), 500
 
 
+#: the body types a cross-site HTML form can send without a CORS preflight
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+
+
+def refuse_form_posts() -> None:
+    """415 for a state-changing request sent as a form: with SameSite cookies this keeps
+    cross-site forms out of the routes that take no body (``/test``, ``/sync``) too."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in FORM_TYPES:
+        raise UnsupportedMediaType(
+            "Send the request as JSON (Content-Type: application/json), or with no body."
+        )
+
+
 def install_error_handler(bp: Blueprint) -> None:
-    """Scope the JSON error handler to one blueprint (never the host's routes)."""
+    """Scope the JSON error handler and the form guard to one blueprint (never the
+    host's routes)."""
     bp.register_error_handler(Exception, handle_error)
+    bp.before_request(refuse_form_posts)
