@@ -17,43 +17,17 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from benchmarks.common import BenchResult, Row
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.adapters.http import default_session_factory
 from task_master_llm.testing.providers import GOOGLE_DEMO_KEY, GoogleServer
 
 TARGET = 1.5
 LIST_PATH = "/v1beta/models"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the run_all summary table."""
-
-    name: str
-    measured: str
-    reference: str
-    ratio: float
-    target: float
-    ok: bool
-
-
-@dataclass
-class GoogleResult:
-    """What one benchmark run found."""
-
-    rows: list[Row] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    correct: bool = True
-
-    @property
-    def passed(self) -> bool:
-        """Every ratio within target and every correctness check true."""
-        return self.correct and all(row.ok for row in self.rows)
 
 
 def chat_ids(models: Sequence[dict[str, Any]]) -> set[str]:
@@ -96,9 +70,9 @@ def bare_pages(base_url: str, key: str) -> int:
                 return seen
 
 
-def run(*, model_count: int = 1200, latency: float = 0.05, repeats: int = 9) -> GoogleResult:
+def run(*, model_count: int = 1200, latency: float = 0.05, repeats: int = 9) -> BenchResult:
     """Run the benchmark against a fresh in-process GoogleServer."""
-    result = GoogleResult()
+    result = BenchResult()
     result.lines.append(
         f"Google pagination: {model_count} models, {latency * 1000:g} ms added per request, "
         f"median of {repeats}"

@@ -25,45 +25,19 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from benchmarks.common import BenchResult, Row
 from task_master_llm.adapters import DiscoveredModel, HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.testing.providers import OllamaServer
 
 TARGET = 1.5
 #: A child server stops by itself after this many seconds even if nobody tells it to.
 SERVER_LIFETIME = 600.0
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the run_all summary table."""
-
-    name: str
-    measured: str
-    reference: str
-    ratio: float
-    target: float
-    ok: bool
-
-
-@dataclass
-class OllamaResult:
-    """What one benchmark run found."""
-
-    rows: list[Row] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    correct: bool = True
-
-    @property
-    def passed(self) -> bool:
-        """Every ratio within target and every correctness check true."""
-        return self.correct and all(row.ok for row in self.rows)
 
 
 # --- the server, in a child process or in this one -------------------------------------
@@ -199,7 +173,7 @@ def _bare_discovery(base_url: str, names: Sequence[str], concurrency: int) -> fl
 
 def _measure(
     host: OllamaHost, *, concurrency: int, latency: float, repeats: int, label: str,
-    result: OllamaResult, summary: bool,
+    result: BenchResult, summary: bool,
 ) -> float:
     """Time ``repeats`` discoveries, check each, add report lines; return the median ratio."""
     model_count = len(host.models)
@@ -245,11 +219,11 @@ def run(
     repeats: int = 5,
     context: bool = True,
     in_process: bool = False,
-) -> OllamaResult:
+) -> BenchResult:
     """Run the benchmark; ``context`` adds a bare-requests run, a c=16 run and an
     in-process-server run."""
     concurrency = concurrency or HttpSettings().show_concurrency
-    result = OllamaResult()
+    result = BenchResult()
     where = "in this process" if in_process else "in a child process"
     result.lines.append(
         f"Ollama discovery: {model_count} models, {latency * 1000:g} ms added per request, "

@@ -19,11 +19,11 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import requests
 
+from benchmarks.common import BenchResult, Row
 from task_master_llm.adapters import HttpSettings, ProviderAdapter, ProviderConfig, create_adapter
 from task_master_llm.testing.providers import (
     AZURE_DEMO_DEPLOYMENT,
@@ -36,32 +36,6 @@ TARGET = 1.2
 DEFAULT_TYPES = ("google", "openai", "anthropic", "azure", "ollama", "openai_compatible")
 #: Headers the bare request must not copy (requests sets them itself).
 _SKIP_HEADERS = frozenset({"host", "content-length"})
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the run_all summary table."""
-
-    name: str
-    measured: str
-    reference: str
-    ratio: float
-    target: float
-    ok: bool
-
-
-@dataclass
-class ConnectionBenchResult:
-    """What one benchmark run found."""
-
-    rows: list[Row] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    correct: bool = True
-
-    @property
-    def passed(self) -> bool:
-        """Every ratio within target and every correctness check true."""
-        return self.correct and all(row.ok for row in self.rows)
 
 
 def _config(provider_type: str, server: FakeServer) -> ProviderConfig:
@@ -143,9 +117,9 @@ def measure_type(provider_type: str, *, pairs: int, latency: float) -> tuple[Row
 
 def run(
     *, types: Sequence[str] = DEFAULT_TYPES, pairs: int = 60, latency: float = 0.02
-) -> ConnectionBenchResult:
+) -> BenchResult:
     """Run the benchmark for each provider type in ``types``."""
-    result = ConnectionBenchResult()
+    result = BenchResult()
     result.lines.append(
         f"Test connection: reported latencyMs vs a bare requests.get of the same URL and "
         f"headers, {pairs} interleaved pairs, {latency * 1000:g} ms added per request"

@@ -17,40 +17,12 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
-from typing import Protocol
 
 from benchmarks import bench_google_pagination, bench_ollama_discovery, bench_test_connection
+from benchmarks.common import BenchResult, Row
 
 
-class SummaryRow(Protocol):
-    """The shape of every benchmark module's ``Row``."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def measured(self) -> str: ...
-    @property
-    def reference(self) -> str: ...
-    @property
-    def ratio(self) -> float: ...
-    @property
-    def target(self) -> float: ...
-    @property
-    def ok(self) -> bool: ...
-
-
-class BenchResult(Protocol):
-    """The shape of every benchmark module's result."""
-
-    @property
-    def rows(self) -> Sequence[SummaryRow]: ...
-    @property
-    def lines(self) -> Sequence[str]: ...
-    @property
-    def correct(self) -> bool: ...
-
-
-def summary_table(rows: Sequence[SummaryRow]) -> str:
+def summary_table(rows: Sequence[Row]) -> str:
     """The rows as a fixed-width table."""
     header = ("benchmark", "measured", "reference", "ratio", "target", "result")
     body = [

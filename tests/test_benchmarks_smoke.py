@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ bench_ollama_discovery = importlib.import_module("benchmarks.bench_ollama_discov
 bench_google_pagination = importlib.import_module("benchmarks.bench_google_pagination")
 bench_test_connection = importlib.import_module("benchmarks.bench_test_connection")
 summary_table = importlib.import_module("benchmarks.run_all").summary_table
+Row = importlib.import_module("benchmarks.common").Row
 
 
 def test_ollama_discovery_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,21 +63,11 @@ def test_connection_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "openai " in out and "GET /v1/models" in out
 
 
-@dataclass(frozen=True)
-class _Row:
-    name: str
-    measured: str
-    reference: str
-    ratio: float
-    target: float
-    ok: bool
-
-
 def test_summary_table_marks_misses() -> None:
     """run_all's table shows PASS and MISS per row."""
     table = summary_table([
-        _Row("a", "1.0 s", "0.9 s ideal", 1.11, 1.5, True),
-        _Row("b", "2.0 s", "1.0 s ideal", 2.0, 1.5, False),
+        Row("a", "1.0 s", "0.9 s ideal", 1.11, 1.5, True),
+        Row("b", "2.0 s", "1.0 s ideal", 2.0, 1.5, False),
     ])
     lines = table.splitlines()
     assert lines[0].split() == ["benchmark", "measured", "reference", "ratio", "target",
