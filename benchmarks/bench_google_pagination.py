@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from benchmarks.common import BenchResult, Row
+from benchmarks.common import BenchResult, Row, ServerHost
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.adapters.http import default_session_factory
 from task_master_llm.testing.providers import GOOGLE_DEMO_KEY, GoogleServer
@@ -71,13 +71,13 @@ def bare_pages(base_url: str, key: str) -> int:
 
 
 def run(*, model_count: int = 1200, latency: float = 0.05, repeats: int = 9) -> BenchResult:
-    """Run the benchmark against a fresh in-process GoogleServer."""
+    """Run the benchmark against a fresh GoogleServer in a child process."""
     result = BenchResult()
     result.lines.append(
         f"Google pagination: {model_count} models, {latency * 1000:g} ms added per request, "
         f"median of {repeats}"
     )
-    with GoogleServer(model_count=model_count, latency=latency) as server:
+    with ServerHost(GoogleServer, model_count=model_count, latency=latency) as server:
         config = ProviderConfig("google", name="bench", base_url=server.base_url,
                                 api_key=GOOGLE_DEMO_KEY)
         all_names = [str(m["name"]) for m in server.models]
@@ -101,11 +101,11 @@ def run(*, model_count: int = 1200, latency: float = 0.05, repeats: int = 9) -> 
         request_counts: list[int] = []
         mismatches = 0
         for _ in range(repeats):
-            server.clear_requests()
+            server.stats()
             start = time.perf_counter()
             models = adapter.discover_models()
             times.append(time.perf_counter() - start)
-            request_counts.append(sum(1 for r in server.requests if r.path == LIST_PATH))
+            request_counts.append(server.stats().get(f"GET {LIST_PATH}", 0))
             seen = [m.provider_model_id for m in models]
             if set(seen) != expected or len(seen) != len(expected):
                 mismatches += 1
@@ -118,7 +118,7 @@ def run(*, model_count: int = 1200, latency: float = 0.05, repeats: int = 9) -> 
             bare.append(time.perf_counter() - start)
         # Context: the same discovery with no added latency = the fixed processing cost
         # (server JSON encoding, transfer, decoding, building and enriching every model).
-        server.latency = 0.0
+        server.set_latency(0.0)
         fixed: list[float] = []
         for _ in range(repeats):
             start = time.perf_counter()

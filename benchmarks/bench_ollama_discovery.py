@@ -15,116 +15,24 @@ Run: ``.venv/bin/python -m benchmarks.bench_ollama_discovery`` from the reposito
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import multiprocessing
-import multiprocessing.connection
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from types import TracebackType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from benchmarks.common import BenchResult, Row
+from benchmarks.common import BenchResult, Row, ServerHost
 from task_master_llm.adapters import DiscoveredModel, HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.testing.providers import OllamaServer
 
 TARGET = 1.5
 #: A child server stops by itself after this many seconds even if nobody tells it to.
 SERVER_LIFETIME = 600.0
-
-
-# --- the server, in a child process or in this one -------------------------------------
-
-
-def _serve(conn: multiprocessing.connection.Connection, kwargs: dict[str, Any]) -> None:
-    """Child process body: run an OllamaServer and answer ``stats`` / ``stop`` commands."""
-    deadline = time.monotonic() + SERVER_LIFETIME
-    with OllamaServer(**kwargs) as server:
-        conn.send((server.base_url, server.models))  # type: ignore[attr-defined]
-        while time.monotonic() < deadline:
-            if not conn.poll(0.5):
-                continue
-            try:
-                command = conn.recv()
-            except EOFError:
-                break
-            if command == "stats":
-                counts = Counter(f"{r.method} {r.path}" for r in server.requests)
-                server.clear_requests()
-                conn.send(dict(counts))
-            else:
-                break
-
-
-class OllamaHost:
-    """An OllamaServer in a child process (default) or in this process.
-
-    A context manager exposing ``base_url``, ``models`` and ``stats()`` (request counts
-    by ``"METHOD /path"`` since the last call).
-    """
-
-    def __init__(self, *, in_process: bool, **kwargs: Any) -> None:
-        self.in_process = in_process
-        self.kwargs = kwargs
-        self.base_url = ""
-        self.models: list[dict[str, Any]] = []
-        self._server: OllamaServer | None = None
-        self._process: Any = None
-        self._conn: multiprocessing.connection.Connection | None = None
-
-    def __enter__(self) -> OllamaHost:
-        if self.in_process:
-            self._server = OllamaServer(**self.kwargs)
-            self._server.start()
-            self.base_url, self.models = self._server.base_url, self._server.models
-            return self
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child, self.kwargs), daemon=True)
-        self._process.start()
-        child.close()
-        self._conn = parent
-        if not parent.poll(30):
-            self._process.kill()
-            raise RuntimeError("the Ollama-shaped server process did not start within 30 s")
-        self.base_url, self.models = parent.recv()
-        return self
-
-    def stats(self) -> dict[str, int]:
-        """Requests received since the last call, by ``"METHOD /path"``."""
-        if self._server is not None:
-            counts = Counter(f"{r.method} {r.path}" for r in self._server.requests)
-            self._server.clear_requests()
-            return dict(counts)
-        assert self._conn is not None
-        self._conn.send("stats")
-        result: dict[str, int] = self._conn.recv()
-        return result
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._server is not None:
-            self._server.stop()
-        if self._conn is not None:
-            with contextlib.suppress(OSError):
-                self._conn.send("stop")
-            self._conn.close()
-        if self._process is not None:
-            self._process.join(5)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join(5)
 
 
 # --- measuring -----------------------------------------------------------------------
@@ -172,7 +80,7 @@ def _bare_discovery(base_url: str, names: Sequence[str], concurrency: int) -> fl
 
 
 def _measure(
-    host: OllamaHost, *, concurrency: int, latency: float, repeats: int, label: str,
+    host: ServerHost, *, concurrency: int, latency: float, repeats: int, label: str,
     result: BenchResult, summary: bool,
 ) -> float:
     """Time ``repeats`` discoveries, check each, add report lines; return the median ratio."""
@@ -229,7 +137,8 @@ def run(
         f"Ollama discovery: {model_count} models, {latency * 1000:g} ms added per request, "
         f"server {where}, median of {repeats}"
     )
-    with OllamaHost(in_process=in_process, model_count=model_count, latency=latency) as host:
+    kwargs = {"model_count": model_count, "latency": latency}
+    with ServerHost(OllamaServer, in_process=in_process, **kwargs) as host:
         expected = expected_chat_names(host.models)
         result.lines.append(
             f"  server lists {len(host.models)} models, {len(expected)} of them chat "
@@ -252,7 +161,7 @@ def run(
             _measure(host, concurrency=16, latency=latency, repeats=max(1, repeats // 2),
                      label="concurrency 16", result=result, summary=False)
     if context and not in_process:
-        with OllamaHost(in_process=True, model_count=model_count, latency=latency) as host:
+        with ServerHost(OllamaServer, in_process=True, **kwargs) as host:
             _discover(host.base_url, concurrency)
             _measure(host, concurrency=concurrency, latency=latency,
                      repeats=max(1, repeats // 2),
