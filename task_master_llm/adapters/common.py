@@ -9,6 +9,7 @@ built from the provider's structured code, never by searching its message text.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ import requests
 
 from task_master_llm import catalog
 from task_master_llm.adapters.base import ConnectionResult, DiscoveredModel, ProviderAdapter
-from task_master_llm.adapters.http import ProviderHttp, retry_after_seconds
+from task_master_llm.adapters.http import ProviderHttp, retry_after_seconds, sane_delay
 from task_master_llm.errors import ProviderError
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class HttpProviderAdapter(ProviderAdapter):
             else:
                 kind, template = ("bad_response", "{provider} at {host} answered {status}"
                                   "{code_note}, which was not expected.")
-        retry = self.retry_hint(body, response)
+        retry = sane_delay(self.retry_hint(body, response))
         message = template.format(
             provider=self.display_name,
             host=self.host(),
@@ -136,7 +137,7 @@ class HttpProviderAdapter(ProviderAdapter):
             code_note=f", {self.scrub(code)}" if code else "",
             org=self.config.org_id or "",
             deployment=self.config.deployment_id or "",
-            retry=f"in {retry:.0f}s" if retry else "later",
+            retry=f"in {retry:.0f}s" if retry and math.isfinite(retry) else "later",
         )
         return ProviderFailure(message, error_kind=kind, provider_code=code)
 

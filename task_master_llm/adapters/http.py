@@ -22,6 +22,7 @@ from __future__ import annotations
 import email.utils
 import errno
 import logging
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -281,7 +282,7 @@ class ProviderHttp:
         """Seconds to wait before the next attempt, or None not to retry: the server wants
         longer than ``max_retry_after`` (waiting inside a web request is pointless), or a
         quota is exhausted and the provider gave no time at which it comes back."""
-        requested = self.retry_hint(response)
+        requested = sane_delay(self.retry_hint(response))
         if requested is None:
             if error.error_kind == "quota":
                 return None
@@ -360,6 +361,14 @@ def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
             [getattr(current, "reason", None), current.__cause__, current.__context__,
              *current.args]
         )
+
+
+def sane_delay(seconds: float | None) -> float | None:
+    """A wait a server asked for, made usable: None when absent or not a number (NaN),
+    never negative (``time.sleep`` refuses both); infinity stays (it exceeds any cap)."""
+    if seconds is None or math.isnan(seconds):
+        return None
+    return max(0.0, seconds)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
