@@ -29,3 +29,25 @@ def test_hostile_retry_delay_never_crashes_or_sleeps_oddly(requests_mock: rm.Moc
     result = _google().test_connection()  # the real time.sleep: it must get a sane value
     assert (result.status, result.error_kind) == ("invalid", "quota")
     assert "nan" not in result.message and "inf" not in result.message
+
+
+# --- a key that cannot go in an HTTP header ------------------------------------------
+
+def test_key_that_cannot_be_a_header_is_a_provider_error_not_a_crash() -> None:
+    """http.client encodes headers as Latin-1: a stored key with a pasted zero-width space
+    raised UnicodeEncodeError out of the adapter (a 500 on /test and /discover)."""
+    config = ProviderConfig("openai_compatible", api_key="sk-abc\u200bdef",
+                            base_url="http://127.0.0.1:9/v1")
+    adapter = create_adapter(config, HttpSettings(sleep=lambda _s: None))
+    result = adapter.test_connection()
+    assert (result.status, result.error_kind) == ("invalid", "auth")
+    assert "sk-abc" not in result.message and "API key" in result.message
+
+
+def test_api_key_with_invisible_or_non_ascii_characters_is_refused(admin) -> None:
+    for key in ("sk-abc\u200bdef123", "sk-abc def123", "sk-\u00e9\u00e9\u00e9\u00e9\u00e9"):
+        res = admin.post("/api/llm/providers", json={
+            "name": "p", "providerType": "openai", "apiKey": key})
+        assert res.status_code == 400, res.json
+        assert list(res.json["error"]["fields"]) == ["apiKey"]
+        assert key not in res.get_data(as_text=True)

@@ -248,6 +248,13 @@ class ProviderHttp:
                 )
             except requests.RequestException as exc:
                 raise self._transport_error(exc, url) from None
+            except UnicodeError:  # http.client sends headers as Latin-1
+                raise ProviderError(
+                    f"The API key (or another credential) of {self.provider} contains "
+                    "characters that cannot be sent in an HTTP header, such as an invisible "
+                    "character pasted with it - enter the key again.",
+                    error_kind="auth",
+                ) from None
             self.last_latency_ms = round((time.perf_counter() - start) * 1000)
             log.debug("%s %s %s -> %s", self.provider, method, urlsplit(url).path,
                       response.status_code)

@@ -8,7 +8,13 @@ from task_master_llm.schemas.common import ObjectIdField, StrippedSchema, UtcDat
 
 _NAME = validate.Length(min=1, max=100)
 _SHORT = validate.Length(min=1, max=200)
-_KEY = validate.Length(min=1, max=4096)
+_KEY = validate.And(
+    validate.Length(min=1, max=4096),
+    # Keys are sent in HTTP headers: printable ASCII, no spaces (catches pasted stray
+    # characters such as a zero-width space or a line break inside the key).
+    validate.Regexp(r"^[\x21-\x7e]+$", error="An API key is printable ASCII without spaces "
+                    "- check for characters pasted along with it."),
+)
 _URL = validate.Length(min=1, max=2048)
 
 
