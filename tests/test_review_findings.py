@@ -51,3 +51,18 @@ def test_api_key_with_invisible_or_non_ascii_characters_is_refused(admin) -> Non
         assert res.status_code == 400, res.json
         assert list(res.json["error"]["fields"]) == ["apiKey"]
         assert key not in res.get_data(as_text=True)
+
+
+# --- JSON text that is not valid Unicode ---------------------------------------------
+
+@pytest.mark.parametrize(("path", "raw"), [
+    ("/api/llm/providers", '{"name": "a\\ud800b", "providerType": "ollama"}'),
+    ("/api/agents", '{"name": "ok", "model": "openai/x", "soul": "\\udfff"}'),
+    ("/api/llm/models", '{"providerId": "000000000000000000000000", '
+                        '"models": [{"providerModelId": "m\\ud800"}]}'),
+])
+def test_lone_surrogate_in_a_json_body_is_a_400(admin, path: str, raw: str) -> None:
+    """JSON may escape a lone surrogate; Python parses it, BSON cannot encode it (500)."""
+    res = admin.post(path, data=raw, content_type="application/json")
+    assert res.status_code == 400, res.get_data(as_text=True)
+    assert res.json["error"]["code"] == "validation_error"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from task_master_llm.errors import (
     LlmRegistryError,
     PermissionDenied,
     UnsupportedMediaType,
+    ValidationError,
 )
 from task_master_llm.extension import get_state
 
@@ -38,11 +40,16 @@ def json_body() -> Any:
         )
     data = request.get_json(silent=True)
     if data is None:
-        from task_master_llm.errors import ValidationError
-
         raise ValidationError(
             "The request body is not valid JSON.", fields={"_body": ["Not valid JSON."]}
         )
+    try:  # JSON may escape a lone surrogate ("\ud800"); no database can store one
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "The request body contains text that is not valid Unicode (a lone surrogate).",
+            fields={"_body": ["Not valid Unicode text."]},
+        ) from None
     return data
 
 
