@@ -101,14 +101,29 @@ def _convert(key: str, value: Any, kind: str) -> Any:
         raise ConfigurationError(f"{key} must be {expected}.") from None
 
 
+#: keys whose values are secrets (or may hold one, like a URI with a password)
+SECRET_KEYS = frozenset({
+    "LLM_ENCRYPTION_KEY", "LLM_ENCRYPTION_KEY_PREVIOUS", "TALON_GATEWAY_TOKEN",
+    "TASK_MASTER_LLM_MONGO_URI",
+})
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The resolved configuration of one app."""
+    """The resolved configuration of one app. Its repr hides :data:`SECRET_KEYS` (a
+    traceback with locals, e.g. in an error tracker, shows it)."""
 
     values: dict[str, Any]
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
+
+    def __repr__(self) -> str:
+        shown = {
+            k: ("[secure]" if k in SECRET_KEYS and v is not None else v)
+            for k, v in self.values.items()
+        }
+        return f"Settings({shown!r})"
 
     @property
     def is_admin(self) -> Callable[[Any], bool]:

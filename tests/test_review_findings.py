@@ -66,3 +66,19 @@ def test_lone_surrogate_in_a_json_body_is_a_400(admin, path: str, raw: str) -> N
     res = admin.post(path, data=raw, content_type="application/json")
     assert res.status_code == 400, res.get_data(as_text=True)
     assert res.json["error"]["code"] == "validation_error"
+
+
+# --- reprs that a traceback with locals (Sentry, the debugger) would show --------------
+
+def test_settings_and_state_reprs_carry_no_secrets(db) -> None:
+    from tests.conftest import TEST_KEY, make_app
+
+    previous = "ab" * 32
+    app = make_app(db, LLM_ENCRYPTION_KEY_PREVIOUS=previous,
+                   TALON_GATEWAY_URL="http://127.0.0.1:9", TALON_GATEWAY_TOKEN="tok-SECRET-42",
+                   TASK_MASTER_LLM_MONGO_URI="mongodb://u:pw-SECRET@127.0.0.1:9/x")
+    state = app.extensions["task_master_llm"]
+    for text in (repr(state), repr(state.settings), str(state.settings)):
+        for secret in (TEST_KEY, previous, "tok-SECRET-42", "pw-SECRET"):
+            assert secret not in text
+    assert "TALON_GATEWAY_URL" in repr(state.settings)  # still useful for debugging
