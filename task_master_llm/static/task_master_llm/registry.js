@@ -291,8 +291,10 @@ function confirmAction(options) {
       } catch (error) {
         setBusy(okButton, false);
         if (error && error.next) {
+          // A second, more destructive question: focus Cancel again, so a second Enter
+          // never confirms what the first one did not show.
           configure(error.next);
-          okButton.focus();
+          okButton.previousElementSibling.focus();
           return;
         }
         errorBox.textContent = error.message || String(error);
@@ -761,6 +763,12 @@ function initRegistry() {
     }
   }
 
+  /** The "providerType/providerModelId" string a detached agent keeps. */
+  function modelString(model) {
+    const type = providerOf(model).providerType;
+    return type ? `${type}/${model.providerModelId}` : model.providerModelId;
+  }
+
   function agentNamesFromConflict(error) {
     const fields = error.fields || {};
     const agents = fields.agents || fields.agentNames || [];
@@ -781,9 +789,13 @@ function initRegistry() {
         } catch (error) {
           if (error.status !== 409) throw error;
           const names = agentNamesFromConflict(error);
+          const count = names.length;
+          const used = count === 1 ? "1 agent uses it" : count ? `${count} agents use it` : "Agents use it";
           error.next = {
             title: `${name} is in use`,
-            text: `${error.message} Delete it anyway? The agents keep their model string and are re-synced.`,
+            text: `${used}. Delete it anyway? ${count === 1 ? "The agent keeps" : "They keep"} `
+              + `“${modelString(model)}” as a model string outside the registry and `
+              + `${count === 1 ? "is" : "are"} re-synced without the provider's key.`,
             items: names,
             okLabel: "Delete and detach agents",
             run: async () => {

@@ -1,0 +1,39 @@
+"""Regressions found by walking the demo as a new user: one test per fixed bug."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN, LiveApp, login
+from tests.browser.test_registry_flows import create_agent, seed
+
+pytestmark = pytest.mark.browser
+
+
+def test_in_use_question_focuses_cancel_and_speaks_plainly(page, live: LiveApp) -> None:
+    """The second, more destructive question ("in use, delete anyway?") puts focus back on
+    Cancel, so pressing Enter twice never detaches agents, and it says what happens in
+    the page's words (no "?force=true" from the API message)."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=1)
+    create_agent(page, "Sticky", seeded["models"][0]["id"])
+    page.goto("/llm#models")
+    page.locator("#models-body tr").first.get_by_role("button", name=re.compile("^Delete")).focus()
+    page.keyboard.press("Enter")
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Delete model"
+    expect(confirm.get_by_role("heading")).to_contain_text("is in use")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    text = confirm.locator("#confirm-text")
+    expect(text).to_contain_text("1 agent uses it")
+    expect(text).to_contain_text("google/")
+    expect(text).not_to_contain_text("force")
+    page.keyboard.press("Enter")  # Cancel
+    expect(confirm).to_be_hidden()
+    agent = live.app.extensions["task_master_llm"].agents.collection.find_one({"name": "Sticky"})
+    assert str(agent.get("modelId")) == seeded["models"][0]["id"]
