@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from task_master_llm.redaction import redact
 from task_master_llm.version import __version__
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ DISABLED_MESSAGE = "Talon sync is off: TALON_GATEWAY_URL is not set"
 TALON_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 TALON_ID_MAX = 64
 _MESSAGE_MAX = 200
-_REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True)
@@ -315,18 +315,6 @@ def _secrets(payload: dict[str, Any] | None, token: str | None) -> list[str]:
     return [v for v in values if v]
 
 
-def _scrub(text: str, secrets: list[str]) -> str:
-    """Remove each secret and any long fragment of one (a truncated key is still a key)."""
-    for secret in secrets:
-        text = text.replace(secret, _REDACTED)
-
-    def fragment(match: re.Match[str]) -> str:
-        word = match.group(0)
-        return _REDACTED if any(word in s for s in secrets) else word
-
-    return re.sub(r"[A-Za-z0-9_\-.+/=]{8,}", fragment, text)
-
-
 def _gateway_message(text: str, secrets: list[str]) -> str:
     """The gateway's own error message, cleaned: one line, no secrets, at most 200 chars."""
     message: Any = None
@@ -340,7 +328,7 @@ def _gateway_message(text: str, secrets: list[str]) -> str:
     if not isinstance(message, str):
         message = text if body is None and "<" not in text else ""
     message = "".join(ch if ch.isprintable() else " " for ch in message)
-    message = " ".join(_scrub(message, secrets).split())
+    message = " ".join(redact(message, secrets).split())
     if len(message) > _MESSAGE_MAX:
         message = message[: _MESSAGE_MAX - 3].rstrip() + "..."
     return message

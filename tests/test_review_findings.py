@@ -82,3 +82,33 @@ def test_settings_and_state_reprs_carry_no_secrets(db) -> None:
         for secret in (TEST_KEY, previous, "tok-SECRET-42", "pw-SECRET"):
             assert secret not in text
     assert "TALON_GATEWAY_URL" in repr(state.settings)  # still useful for debugging
+
+
+# --- a provider echoing part of the key in its error code ------------------------------
+
+LONG_KEY = "sk-proj-" + "Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0nOp3rSt6vWx9zAb2dEf5hIj8l"
+
+
+@pytest.mark.parametrize("code", [
+    LONG_KEY[:40],                 # a truncated echo is still most of the key
+    f"key={LONG_KEY[5:60]}",       # glued to other characters
+    f"bad:{LONG_KEY}",             # the whole key
+])
+def test_provider_error_code_echoing_key_fragments_is_redacted(requests_mock: rm.Mocker,
+                                                               code: str) -> None:
+    requests_mock.get("https://api.openai.com/v1/models", status_code=401,
+                      json={"error": {"code": code, "message": LONG_KEY}})
+    adapter = create_adapter(ProviderConfig("openai", api_key=LONG_KEY),
+                             HttpSettings(sleep=lambda _s: None))
+    message = adapter.test_connection().message
+    assert "redacted" in message
+    for start in range(len(LONG_KEY) - 8):
+        assert LONG_KEY[start:start + 8] not in message, message
+
+
+def test_talon_error_echoing_a_glued_key_fragment_is_redacted() -> None:
+    from task_master_llm.talon import _gateway_message
+
+    text = '{"error": "field apiKey=' + LONG_KEY[:30] + ' is not allowed"}'
+    message = _gateway_message(text, [LONG_KEY])
+    assert LONG_KEY[:12] not in message and "not allowed" in message

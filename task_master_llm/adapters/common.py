@@ -20,6 +20,7 @@ from task_master_llm import catalog
 from task_master_llm.adapters.base import ConnectionResult, DiscoveredModel, ProviderAdapter
 from task_master_llm.adapters.http import ProviderHttp, retry_after_seconds, sane_delay
 from task_master_llm.errors import ProviderError
+from task_master_llm.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +144,7 @@ class HttpProviderAdapter(ProviderAdapter):
 
     def scrub(self, text: str, limit: int = 80) -> str:
         """Provider text safe to show: the key removed, single line, bounded length."""
-        key = self.config.api_key
-        if key:
-            text = text.replace(key, "****")
-        text = " ".join(str(text).split())
+        text = " ".join(redact(str(text), [self.config.api_key or ""]).split())
         return text[:limit]
 
     def finish(
