@@ -114,7 +114,7 @@ def test_failed_test_shows_the_providers_message(page, live: LiveApp) -> None:
         {"name": "Google wrong key"}
     )
     assert provider["statusMessage"]
-    expect(result).to_contain_text(provider["statusMessage"])
+    expect(row.locator(".llm-status-msg")).to_have_text(provider["statusMessage"])
     expect(row.locator(".llm-status-invalid")).to_be_visible()
 
 

@@ -37,3 +37,28 @@ def test_in_use_question_focuses_cancel_and_speaks_plainly(page, live: LiveApp) 
     expect(confirm).to_be_hidden()
     agent = live.app.extensions["task_master_llm"].agents.collection.find_one({"name": "Sticky"})
     assert str(agent.get("modelId")) == seeded["models"][0]["id"]
+
+
+def test_failed_test_message_appears_once_in_the_row(page, live: LiveApp) -> None:
+    """A failed Test showed the provider's message twice in the row (Status cell and the
+    result under the buttons); it is shown once, under the status."""
+    login(page, ADMIN)
+    google = live.providers["google"]
+    created = page.request.post("/api/llm/providers", data={
+        "name": "Wrong key", "providerType": "google", "apiKey": "wrong-key-1234",
+        "baseUrl": google.base_url})
+    assert created.status == 201, created.text()
+    page.goto("/llm")
+    row = page.locator('tr[data-provider-name="Wrong key"]')
+    row.get_by_role("button", name="Test").click()
+    result = row.locator("output.llm-test-result")
+    expect(result).to_contain_text("Invalid")
+    message = row.locator(".llm-status-msg")
+    expect(message).not_to_be_empty()
+    assert row.inner_text().count(message.inner_text()) == 1, row.inner_text()
+    # a valid result still carries the provider's message next to the latency
+    page.request.patch(f"/api/llm/providers/{created.json()['data']['id']}",
+                       data={"apiKey": google.DEMO_KEY})
+    page.reload()
+    row.get_by_role("button", name="Test").click()
+    expect(result).to_contain_text(re.compile(r"Valid · \d+ ms \S"))

@@ -404,7 +404,8 @@ function initRegistry() {
     }
   }
 
-  function testResultNode(id) {
+  /** The Test result under the buttons; `shownMessage` is already in the Status cell. */
+  function testResultNode(id, shownMessage) {
     const result = state.testResults.get(id);
     if (!result) return null;
     if (result.pending) {
@@ -415,8 +416,9 @@ function initRegistry() {
     }
     const parts = [STATUS_TEXT[result.status] || result.status];
     if (result.latencyMs !== null && result.latencyMs !== undefined) parts.push(`${result.latencyMs} ms`);
+    const message = result.message && result.message !== shownMessage ? result.message : "";
     return el("output", { class: `llm-test-result llm-test-${result.status}` },
-      el("strong", { text: parts.join(" · ") }), " ", el("span", { text: result.message || "" }));
+      el("strong", { text: parts.join(" · ") }), message ? [" ", el("span", { text: message })] : null);
   }
 
   function renderProviders() {
@@ -428,9 +430,8 @@ function initRegistry() {
           p.effectiveBaseUrl ? el("span", { class: "llm-mono", text: p.effectiveBaseUrl }) : null,
           p.hasApiKey ? el("span", { class: "llm-mono", text: ` key ${p.apiKeyMasked || "set"}` }) : el("span", { text: " no key" })));
       const statusCell = el("td", { "data-label": "Status" }, statusBadge(p.status, p.statusMessage));
-      if (p.status === "invalid" && p.statusMessage) {
-        statusCell.append(el("div", { class: "llm-sub llm-status-msg", text: p.statusMessage }));
-      }
+      const inStatus = p.status === "invalid" && p.statusMessage ? p.statusMessage : null;
+      if (inStatus) statusCell.append(el("div", { class: "llm-sub llm-status-msg", text: inStatus }));
       const actions = el("td", { class: "llm-actions", "data-label": "Actions" },
         el("div", { class: "llm-btn-row" },
           el("button", { type: "button", class: "llm-btn", "aria-label": `Test ${p.name}`, text: "Test",
@@ -439,7 +440,7 @@ function initRegistry() {
             onclick: () => openProviderDialog(p) }),
           el("button", { type: "button", class: "llm-btn llm-btn-danger-quiet", "aria-label": `Delete ${p.name}`,
             text: "Delete", onclick: () => deleteProvider(p) })),
-        testResultNode(p.id));
+        testResultNode(p.id, inStatus));
       return el("tr", { dataset: { providerId: p.id, providerName: p.name } },
         nameCell,
         el("td", { "data-label": "Type" }, typeBadge(p.providerType)),
