@@ -91,6 +91,7 @@ class AgentService:
                 tried.add(doc["talonId"])
         else:
             raise Conflict("Could not give the agent a unique Talon id; try again.")
+        doc = self._detach_if_model_going(doc)
         log.info("agent created id=%s talonId=%s", doc["_id"], doc["talonId"])
         self.gateway.push(doc, "POST")
         return self.get(doc["_id"])
@@ -122,6 +123,7 @@ class AgentService:
         new = self.store.update(doc["_id"], set_fields, tuple(unset))
         if new is None:  # deleted meanwhile
             new = self.store.get(doc["_id"])
+        new = self._detach_if_model_going(new)
         self.gateway.push(self._with_talon_id(new), "PUT")
         return self.get(new["_id"])
 
@@ -242,7 +244,7 @@ class AgentService:
             return ValidationError(f"modelId: {why}", fields={"modelId": [why]})
 
         model = self.state.models.find(model_id)
-        if model is None:
+        if model is None or model.get("deleting"):
             raise refuse("No registered model has this id.")
         provider = self.state.providers.find(model["providerId"])
         if provider is None or provider.get("deleting"):
@@ -253,6 +255,23 @@ class AgentService:
                 "an admin can enable it in the registry."
             )
         return model, provider
+
+    def _detach_if_model_going(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Check again after writing a ``modelId``: a model or provider delete that ran
+        between :meth:`_usable_model` and the write found no agent to detach. Deletes mark
+        the model or provider ``deleting`` before looking for agents, so the check sees it;
+        the agent is detached like the delete does it (keeping its model string)."""
+        model_id = doc.get("modelId")
+        if model_id is None:
+            return doc
+        model = self.state.models.find(model_id)
+        provider = self.state.providers.find(model["providerId"]) if model else None
+        if model and not model.get("deleting") and provider and not provider.get("deleting"):
+            return doc
+        new = self.store.update(doc["_id"], {"updatedAt": utcnow()}, ("modelId",),
+                                only_if={"modelId": model_id})
+        log.info("agent %s detached: its model was deleted while it was saved", doc["_id"])
+        return new or self.store.get(doc["_id"])
 
     def _taken(self, tried: set[str]) -> Callable[[str], bool]:
         return lambda candidate: candidate in tried or self.store.talon_id_taken(candidate)

@@ -134,8 +134,12 @@ class ModelService:
         """Delete a model. Agents using it make this a 409 unless ``force``, which detaches
         them first (they keep the legacy model string and are re-synced)."""
         doc = self.store.get(model_id)
+        # Mark first: an agent bound to the model after the query below sees the mark and
+        # detaches itself (AgentService), so no agent is left with a dangling modelId.
+        self.store.set_deleting(doc["_id"], True)
         users = self.state.agents.by_model_ids([doc["_id"]])
         if users and not force:
+            self.store.set_deleting(doc["_id"], False)
             names = ", ".join(a.get("name", "?") for a in users)
             raise Conflict(
                 f"The model is used by {len(users)} agent(s): {names}. Choose another model "

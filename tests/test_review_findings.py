@@ -112,3 +112,55 @@ def test_talon_error_echoing_a_glued_key_fragment_is_redacted() -> None:
     text = '{"error": "field apiKey=' + LONG_KEY[:30] + ' is not allowed"}'
     message = _gateway_message(text, [LONG_KEY])
     assert LONG_KEY[:12] not in message and "not allowed" in message
+
+
+# --- an agent created while its model's provider (or the model) is being deleted -------
+
+def _race_app(db, remove):
+    """An app whose agent insert first lets ``remove(state, pid, mid)`` run: the delete
+    lands between the agent's model check and its insert."""
+    from tests.conftest import make_app
+
+    app = make_app(db)
+    admin = app.test_client()
+    admin.post("/test-login/admin")
+    pid = admin.post("/api/llm/providers", json={
+        "name": "local", "providerType": "ollama", "baseUrl": "http://127.0.0.1:9"}).json["data"]["id"]
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": [
+        {"providerModelId": "llama3", "displayName": "Llama 3"}]})
+    mid = res.json["data"]["models"][0]["id"]
+    state = app.extensions["task_master_llm"]
+    real_insert = state.agents.insert
+
+    def insert(doc):
+        with app.test_request_context():
+            remove(state, pid, mid)
+        return real_insert(doc)
+
+    state.agents.insert = insert
+    return admin, state, mid
+
+
+def _provider_delete(state, pid, mid):
+    from task_master_llm.providers import ProviderService
+
+    ProviderService(state).delete(pid)
+
+
+def _model_force_delete(state, pid, mid):
+    from task_master_llm.models import ModelService
+
+    ModelService(state).delete(mid, force=True)
+
+
+@pytest.mark.parametrize("remove", [_provider_delete, _model_force_delete])
+def test_agent_created_during_a_delete_is_not_left_bound_to_a_missing_model(db, remove) -> None:
+    admin, state, mid = _race_app(db, remove)
+    res = admin.post("/api/agents", json={"name": "racer", "modelId": mid})
+    assert res.status_code in (201, 400), res.json
+    for agent in state.agents.list():
+        if agent.get("modelId") is not None:
+            assert state.models.find(agent["modelId"]) is not None, "dangling modelId"
+    if res.status_code == 201:
+        assert res.json["data"]["modelId"] is None
+        assert res.json["data"]["model"] == "ollama/llama3"  # kept, like a detached agent

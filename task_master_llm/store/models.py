@@ -131,6 +131,12 @@ class ModelStore:
             raise NotFound(f"No model with id {str(model_id)!r}.")
         return doc
 
+    def set_deleting(self, model_id: ObjectId, deleting: bool) -> None:
+        """Mark a model as being deleted (first step of a delete: no new agent binds to
+        it), or clear the mark when the delete is refused."""
+        change = {"$set": {"deleting": True}} if deleting else {"$unset": {"deleting": ""}}
+        self.collection.update_one({"_id": model_id}, change)
+
     def remove(self, model_id: ObjectId) -> bool:
         """Delete one model; False when it was already gone."""
         return self.collection.delete_one({"_id": model_id}).deleted_count == 1
