@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from task_master_llm.errors import ConfigurationError
 
@@ -153,4 +154,10 @@ def load_settings(config: dict[str, Any], environ: dict[str, str] | None = None)
         if not str(values[key]).startswith("/"):
             raise ConfigurationError(f"{key} must start with '/', got {values[key]!r}.")
         values[key] = str(values[key]).rstrip("/") or "/"
+    talon = values["TALON_GATEWAY_URL"]
+    if talon and urlsplit(talon.strip()).username is not None:
+        raise ConfigurationError(
+            "TALON_GATEWAY_URL must not contain credentials (user:password@): sync messages "
+            "show the URL. Put the token in TALON_GATEWAY_TOKEN."
+        )
     return Settings(values)

@@ -164,3 +164,16 @@ def test_agent_created_during_a_delete_is_not_left_bound_to_a_missing_model(db, 
     if res.status_code == 201:
         assert res.json["data"]["modelId"] is None
         assert res.json["data"]["model"] == "ollama/llama3"  # kept, like a detached agent
+
+
+# --- credentials in TALON_GATEWAY_URL ---------------------------------------------------
+
+def test_talon_url_with_credentials_is_refused_at_start(db) -> None:
+    """Every sync message names the gateway URL (members see talonSyncError), and requests
+    would turn URL credentials into Basic auth in place of the Bearer token."""
+    from task_master_llm.errors import ConfigurationError
+    from tests.conftest import make_app
+
+    with pytest.raises(ConfigurationError) as info:
+        make_app(db, TALON_GATEWAY_URL="https://user:pw-SECRET@talon.example.com")
+    assert "pw-SECRET" not in str(info.value) and "TALON_GATEWAY_URL" in str(info.value)
