@@ -111,3 +111,28 @@ def test_every_config_key_is_documented():
     for key in DEFAULTS:
         assert f"`{key}`" in readme, key
         assert key in docstring, key
+
+
+def test_starts_on_a_database_the_javascript_task_master_made(db):
+    """Prisma's own unique indexes (other names) and host agents with talonId: null."""
+    db.LlmProvider.create_index("name", unique=True, name="LlmProvider_name_key")
+    db.LlmModel.create_index(
+        [("providerId", 1), ("providerModelId", 1)],
+        unique=True,
+        name="LlmModel_providerId_providerModelId_key",
+    )
+    db.Agent.create_index("name", unique=True, name="Agent_name_key")
+    db.Agent.insert_many(
+        [{"name": "old one", "talonId": None}, {"name": "old two", "talonId": None}]
+    )
+    app = _app(LLM_ENCRYPTION_KEY=TEST_KEY)
+    LlmRegistry(app, db=db)
+    names = set(db.Agent.index_information())
+    assert "Agent_name_key" in names and "name_unique" not in names
+    assert "talon_id_unique" in names
+    # ids stay unique once given
+    db.Agent.update_one({"name": "old one"}, {"$set": {"talonId": "old-one"}})
+    from pymongo.errors import DuplicateKeyError
+
+    with pytest.raises(DuplicateKeyError):
+        db.Agent.update_one({"name": "old two"}, {"$set": {"talonId": "old-one"}})

@@ -11,7 +11,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.errors import Conflict, NotFound
-from task_master_llm.store.base import maybe_object_id
+from task_master_llm.store.base import ensure_index, maybe_object_id
 
 
 class AgentStore:
@@ -22,9 +22,16 @@ class AgentStore:
 
     def ensure_indexes(self) -> None:
         """Create the indexes this store relies on (idempotent)."""
-        self.collection.create_index("name", unique=True, name="name_unique")
-        self.collection.create_index("modelId", name="model_id")
-        self.collection.create_index("talonId", unique=True, sparse=True, name="talon_id_unique")
+        ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
+        ensure_index(self.collection, [("modelId", 1)], name="model_id")
+        # partial, not sparse: the host's agents may hold an explicit talonId: null
+        ensure_index(
+            self.collection,
+            [("talonId", 1)],
+            unique=True,
+            name="talon_id_unique",
+            partialFilterExpression={"talonId": {"$type": "string"}},
+        )
 
     # --- added for agents and Talon sync (issue 4) ------------------------------------
     def insert(self, doc: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo.collection import Collection
 
 from task_master_llm.errors import NotFound
 
@@ -33,3 +34,23 @@ def maybe_object_id(value: Any) -> ObjectId | None:
         return parse_object_id(value)
     except NotFound:
         return None
+
+
+def ensure_index(
+    collection: Collection, keys: list[tuple[str, int]], *, name: str, **options: Any
+) -> None:
+    """Create an index unless one with the same keys and uniqueness already exists.
+
+    The collections are shared with the JavaScript Task Master, whose Prisma schema has
+    already made its own unique indexes (``Agent_name_key`` ...). Creating ours under
+    another name would fail ("index already exists with a different name") and stop the
+    app from starting, so an equivalent index of any name is accepted as it is.
+    """
+    unique = bool(options.get("unique"))
+    for info in collection.index_information().values():
+        if [tuple(k) for k in info["key"]] == [tuple(k) for k in keys] and bool(
+            info.get("unique")
+        ) == unique:
+            return
+    collection.create_index(keys, name=name, **options)
+

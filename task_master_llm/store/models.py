@@ -11,7 +11,7 @@ from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from task_master_llm.errors import NotFound
-from task_master_llm.store.base import maybe_object_id, utcnow
+from task_master_llm.store.base import ensure_index, maybe_object_id, utcnow
 
 
 class ModelStore:
@@ -22,7 +22,8 @@ class ModelStore:
 
     def ensure_indexes(self) -> None:
         """Create the indexes this store relies on (idempotent)."""
-        self.collection.create_index(
+        ensure_index(
+            self.collection,
             [("providerId", 1), ("providerModelId", 1)],
             unique=True,
             name="provider_model_unique",

@@ -11,7 +11,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.errors import Conflict, NotFound
-from task_master_llm.store.base import parse_object_id, utcnow
+from task_master_llm.store.base import ensure_index, parse_object_id, utcnow
 
 
 class ProviderStore:
@@ -22,7 +22,7 @@ class ProviderStore:
 
     def ensure_indexes(self) -> None:
         """Create the indexes this store relies on (idempotent)."""
-        self.collection.create_index("name", unique=True, name="name_unique")
+        ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
 
     def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Insert a new provider; a duplicate name is a 409."""
