@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 from pymongo import UpdateOne
 
-from task_master_llm.errors import Conflict
+from task_master_llm.errors import Conflict, NotFound
 from task_master_llm.schemas.models import FACT_FIELDS
 from task_master_llm.store import parse_object_id, utcnow
 
@@ -112,6 +112,11 @@ class ModelService:
             for entry in entries
         ]
         created, updated = self.store.bulk_upsert(operations)
+        current = self.providers.find(pid)
+        if current is None or current.get("deleting"):
+            # the provider was deleted meanwhile: finish its cascade for what we wrote
+            self.store.delete_by_provider(pid)
+            raise NotFound(f"Provider {provider.get('name')!r} was deleted meanwhile.")
         log.info("models registered provider=%s created=%d updated=%d", pid, created, updated)
         models = self.store.by_provider_model_ids(pid, wanted)
         ordered = [models[m] for m in wanted if m in models]

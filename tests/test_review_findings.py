@@ -177,3 +177,28 @@ def test_talon_url_with_credentials_is_refused_at_start(db) -> None:
     with pytest.raises(ConfigurationError) as info:
         make_app(db, TALON_GATEWAY_URL="https://user:pw-SECRET@talon.example.com")
     assert "pw-SECRET" not in str(info.value) and "TALON_GATEWAY_URL" in str(info.value)
+
+
+def test_models_registered_while_their_provider_is_deleted_leave_no_orphans(
+    admin, db, monkeypatch
+) -> None:
+    """The provider goes between the registration's check and its bulk write."""
+    from bson import ObjectId
+
+    from task_master_llm.store.models import ModelStore
+
+    res = admin.post("/api/llm/providers", json={"name": "gone", "providerType": "ollama"})
+    pid = res.json["data"]["id"]
+    original = ModelStore.bulk_upsert
+
+    def delete_first(self, operations):
+        assert admin.delete(f"/api/llm/providers/{pid}").status_code == 200
+        return original(self, operations)
+
+    monkeypatch.setattr(ModelStore, "bulk_upsert", delete_first)
+    res = admin.post(
+        "/api/llm/models",
+        json={"providerId": pid, "models": [{"providerModelId": "m", "displayName": "M"}]},
+    )
+    assert res.status_code == 404
+    assert db.LlmModel.count_documents({"providerId": ObjectId(pid)}) == 0
