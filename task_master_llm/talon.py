@@ -136,6 +136,8 @@ class TalonClient:
         url = self.base_url + path
         for attempt in (1, 2):
             session = self._session_factory()
+            # a ~/.netrc entry for the gateway host would replace our Bearer header
+            session.trust_env = False
             try:
                 response = session.request(
                     method, url, data=data, headers=headers, allow_redirects=False,

@@ -339,3 +339,18 @@ class TestWrongGatewayUrl:
             assert client.create(payload()).status == "failed"
             blank.status = 204
             assert client.delete("scout").ok
+
+
+def test_a_netrc_entry_never_replaces_the_bearer_token(tmp_path, monkeypatch) -> None:
+    from task_master_llm.testing.talon import TalonServer
+
+    with TalonServer(token="right-token") as talon:
+        netrc = tmp_path / ".netrc"
+        netrc.write_text("machine 127.0.0.1 login someone password wrong\n")
+        netrc.chmod(0o600)
+        monkeypatch.setenv("NETRC", str(netrc))
+        client = TalonClient(talon.base_url, "right-token")
+        outcome = client.create(
+            build_payload(talon_id="n1", name="N", role="", model="openai/gpt-4o")
+        )
+        assert outcome.status == "synced", outcome
