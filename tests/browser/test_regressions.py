@@ -62,3 +62,19 @@ def test_failed_test_message_appears_once_in_the_row(page, live: LiveApp) -> Non
     page.reload()
     row.get_by_role("button", name="Test").click()
     expect(result).to_contain_text(re.compile(r"Valid · \d+ ms \S"))
+
+
+def test_discover_provider_select_fits_a_390px_dialog(page, live: LiveApp) -> None:
+    """At 390 px the Discover dialog's Provider select grew past the dialog's right edge
+    when a provider's name was long; it stays inside now."""
+    login(page, ADMIN)
+    seed(page, live, name="Google AI for the whole engineering department", models=1)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/llm#models")
+    page.get_by_role("button", name="Discover models").click()
+    dialog = page.get_by_role("dialog", name="Discover models")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    for control in (dialog.get_by_label("Provider"), dialog.get_by_role("button", name="Fetch models")):
+        inner = control.bounding_box()
+        assert inner["x"] + inner["width"] <= box["x"] + box["width"] - 8, (inner, box)
