@@ -75,6 +75,32 @@ def test_discover_provider_select_fits_a_390px_dialog(page, live: LiveApp) -> No
     dialog = page.get_by_role("dialog", name="Discover models")
     expect(dialog).to_be_visible()
     box = dialog.bounding_box()
-    for control in (dialog.get_by_label("Provider"), dialog.get_by_role("button", name="Fetch models")):
+    fetch = dialog.get_by_role("button", name="Fetch models")
+    for control in (dialog.get_by_label("Provider"), fetch):
         inner = control.bounding_box()
         assert inner["x"] + inner["width"] <= box["x"] + box["width"] - 8, (inner, box)
+
+
+def test_field_errors_are_not_repeated_above_the_form(page, live: LiveApp) -> None:
+    """A refused base URL showed "Invalid fields: baseUrl." above the form and the real
+    reason under the field; a duplicate name said the same thing twice. The box above the
+    form now only points at the marked field."""
+    login(page, ADMIN)
+    seed(page, live, models=1)
+    page.goto("/llm")
+    page.get_by_role("button", name="Add provider").click()
+    dialog = page.get_by_role("dialog", name="Add provider")
+    dialog.get_by_label("Name").fill("No scheme")
+    dialog.get_by_label("Type").select_option(label="OpenAI-compatible")
+    dialog.get_by_label("Base URL").fill("127.0.0.1:18105")
+    dialog.get_by_role("button", name="Add provider").click()
+    expect(dialog.locator("#pf-baseUrl-error")).to_contain_text("http")
+    expect(dialog.locator("#provider-form-error")).to_have_text("Check the marked field.")
+    expect(dialog.get_by_label("Base URL")).to_be_focused()
+    dialog.get_by_label("Name").fill("Google AI")
+    dialog.get_by_label("Type").select_option(label="Google")
+    dialog.get_by_label("API key").fill("anything")
+    dialog.get_by_label("Base URL").fill("")
+    dialog.get_by_role("button", name="Add provider").click()
+    expect(dialog.locator("#pf-name-error")).to_contain_text("already exists")
+    expect(dialog.locator("#provider-form-error")).to_have_text("Check the marked field.")

@@ -195,6 +195,7 @@ function clearErrors(form, formError) {
 function showErrors(form, prefix, formError, error, aliases = {}) {
   const leftovers = [];
   let first = null;
+  let placed = 0;
   for (const [key, value] of Object.entries(error.fields || {})) {
     const name = aliases[key] || key;
     const target = byId(`${prefix}-${name}-error`);
@@ -203,6 +204,7 @@ function showErrors(form, prefix, formError, error, aliases = {}) {
     if (target && wrapper && !wrapper.hidden) {
       target.textContent = text;
       target.hidden = false;
+      placed += 1;
       const input = wrapper.querySelector("input, select, textarea");
       if (input) {
         input.setAttribute("aria-invalid", "true");
@@ -213,7 +215,12 @@ function showErrors(form, prefix, formError, error, aliases = {}) {
     }
   }
   if (formError) {
-    const lines = [error.message, ...leftovers].filter(Boolean);
+    // When every problem is shown next to its field, the API's summary ("Invalid fields:
+    // baseUrl.", "A provider named 'x' already exists.") only repeats it: say where to look.
+    const summary = placed && !leftovers.length
+      ? (placed === 1 ? "Check the marked field." : `Check the ${placed} marked fields.`)
+      : error.message;
+    const lines = [summary, ...leftovers].filter(Boolean);
     formError.textContent = lines.join(" ");
     formError.hidden = lines.length === 0;
   }
