@@ -104,3 +104,24 @@ def test_field_errors_are_not_repeated_above_the_form(page, live: LiveApp) -> No
     dialog.get_by_role("button", name="Add provider").click()
     expect(dialog.locator("#pf-name-error")).to_contain_text("already exists")
     expect(dialog.locator("#provider-form-error")).to_have_text("Check the marked field.")
+
+
+def test_unknown_context_and_counts_read_as_words(page, live: LiveApp) -> None:
+    """An OpenAI-compatible server publishes no context window: Discover said "— context";
+    one model was "1 models" and "Added 1 model(s)"."""
+    login(page, ADMIN)
+    compat = live.providers["openai_compatible"]
+    created = page.request.post("/api/llm/providers", data={
+        "name": "Compat", "providerType": "openai_compatible", "apiKey": compat.DEMO_KEY,
+        "baseUrl": compat.base_url})
+    assert created.status == 201, created.text()
+    page.goto("/llm#models")
+    page.get_by_role("button", name="Discover models").click()
+    dialog = page.get_by_role("dialog", name="Discover models")
+    dialog.get_by_role("button", name="Fetch models").click()
+    first = dialog.locator("#discover-list > li").first
+    expect(first).to_contain_text("context window unknown")
+    expect(first).not_to_contain_text("— context")
+    first.locator("input").check()
+    dialog.get_by_role("button", name="Add 1 to Registry").click()
+    expect(page.locator("#llm-flash")).to_contain_text("Added 1 model to the registry")

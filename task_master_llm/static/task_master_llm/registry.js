@@ -32,6 +32,9 @@ function el(tag, props = {}, ...children) {
 
 const byId = (id) => document.getElementById(id);
 
+/** "1 model", "3 models". */
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** An error answered by the API ({"error": {code, message, fields}}) or the network. */
 class ApiError extends Error {
   constructor(status, code, message, fields) {
@@ -650,7 +653,7 @@ function initRegistry() {
     renderProviders();
     renderProviderFilter();
     const detached = (result.detachedAgents || []).map((a) => a.name);
-    flash(`Deleted ${provider.name}: ${result.deletedModels ?? 0} model(s) removed`
+    flash(`Deleted ${provider.name}: ${plural(result.deletedModels ?? 0, "model")} removed`
       + (detached.length ? `; agents detached: ${detached.join(", ")}.` : "."), "success");
   }
 
@@ -835,7 +838,7 @@ function initRegistry() {
     const selected = boxes.filter((b) => b.checked && !b.disabled).length;
     const shown = [...dList.children].filter((li) => !li.hidden).length;
     const registered = boxes.filter((b) => b.disabled).length;
-    byId("discover-count").textContent = `${discovered.length} models, ${shown} shown, `
+    byId("discover-count").textContent = `${plural(discovered.length, "model")}, ${shown} shown, `
       + `${registered} already registered, ${selected} selected to add.`;
     dAdd.disabled = selected === 0;
     dAdd.textContent = selected ? `Add ${selected} to Registry` : "Add to Registry";
@@ -845,7 +848,8 @@ function initRegistry() {
     dList.replaceChildren(...discovered.map((m, index) => {
       const id = `discover-item-${index}`;
       const box = el("input", { type: "checkbox", id, value: String(index), checked: m.registered, disabled: m.registered });
-      const details = [formatContext(m.contextWindow) + " context", priceText(m)];
+      const context = formatContext(m.contextWindow);
+      const details = [context === "—" ? "context window unknown" : `${context} context`, priceText(m)];
       return el("li", { class: m.registered ? "llm-registered" : "", dataset: { search: `${m.providerModelId} ${m.displayName}`.toLowerCase() } },
         box,
         el("label", { for: id },
@@ -965,7 +969,7 @@ function initRegistry() {
       const result = await api("POST", `${API}/models`, { providerId, models });
       dDialog.close("added");
       const created = result && (result.created ?? result.createdCount);
-      flash(`Added ${created ?? models.length} model(s) to the registry. New models start `
+      flash(`Added ${plural(created ?? models.length, "model")} to the registry. New models start `
         + "enabled; turn off the ones members should not use.", "success");
       providerFilter.value = providerId;
       state.modelsOffset = 0;
@@ -1147,7 +1151,11 @@ function initAgents() {
     modelSelect.disabled = false;
     modelSelect.replaceChildren(
       ...(models.length > 1 ? [el("option", { value: "", text: "Choose a model" })] : []),
-      ...models.map((m) => el("option", { value: m.id, text: `${m.displayName || m.providerModelId} (${formatContext(m.contextWindow)} context)` })),
+      ...models.map((m) => {
+        const context = formatContext(m.contextWindow);
+        const name = m.displayName || m.providerModelId;
+        return el("option", { value: m.id, text: context === "—" ? name : `${name} (${context} context)` });
+      }),
     );
     setHint("", false);
   }
