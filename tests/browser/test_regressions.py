@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, LiveApp, login
+from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login
 from tests.browser.test_registry_flows import create_agent, seed
 
 pytestmark = pytest.mark.browser
@@ -125,3 +125,21 @@ def test_unknown_context_and_counts_read_as_words(page, live: LiveApp) -> None:
     first.locator("input").check()
     dialog.get_by_role("button", name="Add 1 to Registry").click()
     expect(page.locator("#llm-flash")).to_contain_text("Added 1 model to the registry")
+
+
+def test_member_home_has_no_link_to_the_admin_only_registry(page, live: LiveApp) -> None:
+    """The example's home page offered members a link to /llm, which answers them 403.
+    No page asks for a favicon that is not there (a 404 in the console on every page)."""
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    login(page, MEMBER)
+    page.goto("/")
+    expect(page.get_by_role("link", name="Agents").first).to_be_visible()
+    expect(page.locator("main a[href='/llm']")).to_have_count(0)
+    page.goto("/llm/agents")
+    expect(page.locator("#llm-app[data-ready=true]")).to_have_count(1)
+    page.context.clear_cookies()
+    login(page, ADMIN)
+    page.goto("/")
+    expect(page.locator("main").get_by_role("link", name="LLM Registry")).to_be_visible()
+    assert not missing, missing
