@@ -141,5 +141,5 @@ def test_member_home_has_no_link_to_the_admin_only_registry(page, live: LiveApp)
     page.context.clear_cookies()
     login(page, ADMIN)
     page.goto("/")
-    expect(page.locator("main").get_by_role("link", name="LLM Registry")).to_be_visible()
+    expect(page.locator("main").get_by_role("link", name="registry page")).to_be_visible()
     assert not missing, missing
