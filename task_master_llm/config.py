@@ -55,6 +55,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TASK_MASTER_LLM_MAX_RETRY_AFTER": (10.0, "float"),
     "TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS": (True, "bool"),
     "TASK_MASTER_LLM_DISCOVERY_CONCURRENCY": (8, "int"),
+    "TASK_MASTER_LLM_MAX_BODY_BYTES": (4 * 1024 * 1024, "int"),
     "TALON_GATEWAY_URL": (None, "str"),
     "TALON_GATEWAY_TOKEN": (None, "str"),
     "TASK_MASTER_LLM_TALON_TIMEOUT": (10.0, "float"),

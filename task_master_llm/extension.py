@@ -86,6 +86,8 @@ class LlmRegistry:
           ``TASK_MASTER_LLM_MAX_RETRIES`` (2), ``TASK_MASTER_LLM_MAX_RETRY_AFTER`` (10),
           ``TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS`` (True),
           ``TASK_MASTER_LLM_DISCOVERY_CONCURRENCY`` (8).
+        - ``TASK_MASTER_LLM_MAX_BODY_BYTES`` (4 MiB): the largest JSON body the API reads
+          (the host's ``MAX_CONTENT_LENGTH`` wins when lower); larger ones get a 413.
         - ``TALON_GATEWAY_URL``, ``TALON_GATEWAY_TOKEN``, ``TASK_MASTER_LLM_TALON_TIMEOUT`` (10):
           the agent gateway; without a URL, sync is off and says so.
         """

@@ -328,3 +328,20 @@ def test_cross_site_form_posts_are_refused_even_without_a_body(admin, db, conten
         assert res.status_code == 415, (url, res.json)
     assert db.LlmProvider.count_documents({}) == 1
     assert admin.post(f"/api/llm/providers/{pid}/test").status_code == 200
+
+
+def test_oversized_bodies_are_413_json(db):
+    from tests.conftest import make_app
+
+    app = make_app(db, TASK_MASTER_LLM_MAX_BODY_BYTES=2048)
+    client = app.test_client()
+    client.post("/test-login/admin")
+    res = client.post(
+        "/api/llm/providers",
+        json={"name": "big", "providerType": "google", "apiKey": "k" * 4000},
+    )
+    assert res.status_code == 413
+    assert res.json["error"]["code"] == "request_entity_too_large"
+    assert db.LlmProvider.count_documents({}) == 0
+    small = {"name": "small", "providerType": "google", "apiKey": "k" * 40}
+    assert client.post("/api/llm/providers", json=small).status_code == 201

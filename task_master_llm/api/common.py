@@ -160,9 +160,15 @@ def handle_error(exc: Exception) -> tuple[Response, int]:
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 
 
-def refuse_form_posts() -> None:
-    """415 for a state-changing request sent as a form: with SameSite cookies this keeps
-    cross-site forms out of the routes that take no body (``/test``, ``/sync``) too."""
+def guard_request() -> None:
+    """Before every API request: cap the body size (``TASK_MASTER_LLM_MAX_BODY_BYTES``,
+    unless the host's own cap is lower), and answer 415 for a state-changing request sent
+    as a form, which with SameSite cookies keeps cross-site forms out of the routes that
+    take no body (``/test``, ``/sync``) too."""
+    cap = get_state().settings["TASK_MASTER_LLM_MAX_BODY_BYTES"]
+    host_cap = request.max_content_length
+    if cap and (host_cap is None or cap < host_cap):
+        request.max_content_length = cap
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in FORM_TYPES:
         raise UnsupportedMediaType(
             "Send the request as JSON (Content-Type: application/json), or with no body."
@@ -173,4 +179,4 @@ def install_error_handler(bp: Blueprint) -> None:
     """Scope the JSON error handler and the form guard to one blueprint (never the
     host's routes)."""
     bp.register_error_handler(Exception, handle_error)
-    bp.before_request(refuse_form_posts)
+    bp.before_request(guard_request)

@@ -19,6 +19,7 @@ _ERRORS = {
     403: "Not an administrator",
     404: "No such record",
     409: "Duplicate or in use",
+    413: "Body too large",
     415: "Body is not JSON",
     502: "The provider or the gateway failed; the message says what to check",
 }
@@ -89,7 +90,7 @@ def build_spec(app: Flask, blueprint_names: set[str]) -> dict[str, Any]:
             if params and any(p["in"] == "path" for p in params):
                 codes.append(404)
             if facts["body"] is not None:
-                codes += [400, 415]
+                codes += [400, 413, 415]
             codes += list(facts.get("errors", []))
             for code in sorted(set(codes)):
                 op["responses"][str(code)] = {
