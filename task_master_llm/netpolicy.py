@@ -61,7 +61,21 @@ def _base_url_problem(url: str) -> str | None:
         return "The URL has no host name."
     if parts.query or parts.fragment:
         return "Remove the query string and fragment from the URL."
+    if _is_ip_literal(parts.hostname):
+        # a literal address that is refused anyway (metadata, link-local) is refused now,
+        # not only when Test or Discover runs; names are checked at connect time
+        problem = address_problem(parts.hostname, allow_private=True)
+        if problem:
+            return f"{problem}; such addresses are never used as a provider's base URL."
     return None
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 def address_problem(address: str, *, allow_private: bool) -> str | None:

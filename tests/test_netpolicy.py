@@ -116,3 +116,20 @@ def test_peer_address_is_checked_at_connect_time(local_server: str,
     result = adapter.test_connection()
     assert (result.status, result.error_kind) == ("invalid", "network")
     assert "127.0.0.1" in result.message and "private" in result.message
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/v1", "http://[fd00:ec2::254]/", "http://169.254.1.1:8080",
+     "http://[fe80::1]:11434", "http://0.0.0.0:11434"],
+)
+def test_refused_literal_addresses_fail_at_save_time(url: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        netpolicy.validate_base_url(url)
+    assert "baseUrl" in info.value.fields
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:11434", "http://10.0.0.5/v1",
+                                 "https://api.openai.com/v1"])
+def test_usable_addresses_pass_at_save_time(url: str) -> None:
+    assert netpolicy.validate_base_url(url) == url
