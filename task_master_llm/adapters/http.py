@@ -9,8 +9,8 @@ call) owns one ``requests.Session``. It applies:
   than ``max_retry_after`` we stop and report instead of blocking the request;
 * no redirect to another host or from https to http (same-host redirects are followed a
   few times by hand);
-* the base-URL policy (:mod:`task_master_llm.netpolicy`) on every resolved address and on
-  the socket's peer address;
+* the base-URL policy on every resolved address and on the socket's peer address (the
+  transport in :mod:`task_master_llm.adapters.transport`);
 * errors translated at the boundary into :class:`ProviderError` with messages written
   here: never the text of a requests/urllib3 exception (those carry URLs and headers).
 
@@ -30,13 +30,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from task_master_llm.adapters.base import HttpSettings
+from task_master_llm.adapters.transport import default_session_factory
 from task_master_llm.errors import ProviderError
-from task_master_llm.netpolicy import address_problem, check_address, check_host
 from task_master_llm.version import __version__
 
 log = logging.getLogger(__name__)
@@ -47,84 +44,6 @@ USER_AGENT = f"task-master-llm/{__version__}"
 Classifier = Callable[[requests.Response], ProviderError]
 #: Seconds a response asks us to wait before retrying, or None when it does not say.
 RetryHint = Callable[[requests.Response], "float | None"]
-
-
-# --- transport: the base-URL policy at connect time ----------------------------------
-
-
-class _PeerCheckMixin:
-    """Checks the address the socket actually connected to (DNS may have changed)."""
-
-    allow_private: bool = True
-
-    def _new_conn(self) -> Any:
-        sock = super()._new_conn()  # type: ignore[misc]
-        try:
-            peer = str(sock.getpeername()[0])
-        except OSError:
-            return sock
-        if address_problem(peer, allow_private=self.allow_private):
-            sock.close()
-            check_address(peer, allow_private=self.allow_private, host=self.host)  # type: ignore[attr-defined]
-        return sock
-
-
-def _pool_classes(allow_private: bool) -> dict[str, type[HTTPConnectionPool]]:
-    flag = {"allow_private": allow_private}
-    http_conn = type("CheckedHTTPConnection", (_PeerCheckMixin, HTTPConnection), flag)
-    https_conn = type("CheckedHTTPSConnection", (_PeerCheckMixin, HTTPSConnection), flag)
-    return {
-        "http": type(
-            "CheckedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}
-        ),
-        "https": type(
-            "CheckedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}
-        ),
-    }
-
-
-_POOLS = {flag: _pool_classes(flag) for flag in (True, False)}
-
-
-class PolicyHTTPAdapter(HTTPAdapter):
-    """A requests transport that refuses addresses the base-URL policy forbids.
-
-    Before each request every address of the host is checked (clear early error); at
-    connect time the socket's peer address is checked again. The early check is in the
-    transport, not in :class:`ProviderHttp`, so a mock transport skips it.
-    """
-
-    def __init__(self, *, allow_private: bool, pool_maxsize: int = 10) -> None:
-        self.allow_private = allow_private
-        super().__init__(pool_maxsize=pool_maxsize, max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_POOLS[self.allow_private])
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url or "")
-        if parts.hostname:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            check_host(parts.hostname, port, allow_private=self.allow_private)
-        return super().send(request, **kwargs)
-
-
-def default_session_factory(settings: HttpSettings) -> requests.Session:
-    """A session with the policy transport mounted and no environment influence.
-
-    ``trust_env`` is off: a ``.netrc`` must not add an Authorization header, and an
-    environment proxy would hide the address the policy has to check.
-    """
-    session = requests.Session()
-    session.trust_env = False
-    transport = PolicyHTTPAdapter(
-        allow_private=settings.allow_private_networks,
-        pool_maxsize=max(10, settings.show_concurrency),
-    )
-    session.mount("http://", transport)
-    session.mount("https://", transport)
-    return session
 
 
 # --- one operation ---------------------------------------------------------------------
