@@ -118,8 +118,8 @@ class ProviderService:
                 fields={"providerType": ["Cannot be changed; create a new provider instead."]},
             )
         merged = {
-            "apiKey": data["apiKey"] if "apiKey" in data else ("****" if doc.get(
-                "encryptedApiKey") else None),
+            # an unchanged stored key counts as present (its plaintext is not needed here)
+            "apiKey": data["apiKey"] if "apiKey" in data else bool(doc.get("encryptedApiKey")),
             "baseUrl": data.get("baseUrl", doc.get("baseUrl")),
             "orgId": data.get("orgId", doc.get("orgId")),
             "deploymentId": data.get("deploymentId", doc.get("deploymentId")),
@@ -135,19 +135,18 @@ class ProviderService:
                     unset.append(field)
                 else:
                     set_fields[field] = data[field]
-        credentials_changed = False
         if "apiKey" in data:
-            credentials_changed = True
             if data["apiKey"]:
                 set_fields.update(self._encrypt_key(doc["_id"], data["apiKey"]))
             else:
                 unset.extend(_KEY_FIELDS)
-        if "baseUrl" in data and data["baseUrl"] != doc.get("baseUrl"):
-            credentials_changed = True
-        if "deploymentId" in data and data["deploymentId"] != doc.get("deploymentId"):
-            credentials_changed = True
-        if credentials_changed:
+        # what the last test proved no longer holds; what the gateway holds is stale
+        changed = {
+            f for f in _RULED_FIELDS if f in data and (f == "apiKey" or data[f] != doc.get(f))
+        }
+        if changed:
             set_fields.update(status="unknown", statusMessage=None, lastErrorKind=None)
+        credentials_changed = bool(changed & {"apiKey", "baseUrl", "deploymentId"})
         new = self.store.update(doc["_id"], set_fields, tuple(unset))
         if credentials_changed:
             self.state.on_provider_credentials_changed(new["_id"])

@@ -345,3 +345,13 @@ def test_oversized_bodies_are_413_json(db):
     assert db.LlmProvider.count_documents({}) == 0
     small = {"name": "small", "providerType": "google", "apiKey": "k" * 40}
     assert client.post("/api/llm/providers", json=small).status_code == 201
+
+
+def test_changing_the_organization_resets_the_status(admin, db):
+    pid = create(admin, "openai").json["data"]["id"]
+    db.LlmProvider.update_one({"_id": ObjectId(pid)}, {"$set": {"status": "valid"}})
+    assert admin.patch(f"/api/llm/providers/{pid}", json={"name": "x"}).json["data"][
+        "status"
+    ] == "valid"
+    res = admin.patch(f"/api/llm/providers/{pid}", json={"orgId": "org-2"})
+    assert res.json["data"]["status"] == "unknown"
