@@ -1043,9 +1043,18 @@ function initAgents() {
       const provider = (a.llmModel && a.llmModel.provider) || null;
       const sync = a.talonSync || { status: a.talonSyncStatus };
       const actions = el("td", { class: "llm-actions", "data-label": "Actions" });
-      if (canManage && (sync.status === "failed" || sync.status === "pending")) {
-        actions.append(el("button", { type: "button", class: "llm-btn", text: "Retry sync",
-          "aria-label": `Retry sync of ${a.name}`, onclick: (e) => retrySync(a, e.currentTarget) }));
+      if (canManage) {
+        const row = el("div", { class: "llm-btn-row" });
+        if (sync.status === "failed" || sync.status === "pending") {
+          row.append(el("button", { type: "button", class: "llm-btn", text: "Retry sync",
+            "aria-label": `Retry sync of ${a.name}`, onclick: (e) => retrySync(a, e.currentTarget) }));
+        }
+        row.append(
+          el("button", { type: "button", class: "llm-btn", text: "Edit", "aria-label": `Edit ${a.name}`,
+            onclick: () => openAgentDialog(a) }),
+          el("button", { type: "button", class: "llm-btn llm-btn-danger-quiet", text: "Delete",
+            "aria-label": `Delete ${a.name}`, onclick: () => deleteAgent(a) }));
+        actions.append(row);
       }
       return el("tr", { dataset: { agentId: a.id, agentName: a.name } },
         el("td", { class: "llm-cell-name", "data-label": "Name" }, el("strong", { text: a.name })),
@@ -1098,13 +1107,16 @@ function initAgents() {
     }
   }
 
-  // --- create agent --------------------------------------------------------------------
+  // --- create / edit agent -------------------------------------------------------------
   const dialog = byId("agent-dialog");
   const form = byId("agent-form");
   const formError = byId("agent-form-error");
   const providerSelect = byId("af-provider");
   const modelSelect = byId("af-model");
   const modelHint = byId("af-model-hint");
+  const legacyNote = byId("af-model-legacy");
+  const saveButton = byId("agent-save");
+  let editing = null; // the agent being edited, or null when creating
 
   async function loadEnabledModels() {
     const all = [];
@@ -1133,12 +1145,19 @@ function initAgents() {
     modelHint.hidden = !text;
   }
 
+  /** The agent's current registered model as an option source (it may be disabled now). */
+  function currentModelOf(agent) {
+    const m = agent && agent.modelId && agent.llmModel;
+    if (!m || !m.provider || !m.provider.id) return null;
+    return { ...m, id: m.id || agent.modelId, current: true };
+  }
+
   function fillModels() {
     const providerId = providerSelect.value;
     if (!providerId) {
       modelSelect.replaceChildren(el("option", { value: "", text: "Choose a provider first" }));
       modelSelect.disabled = true;
-      setHint(enabledModels.length ? "" : "", false);
+      setHint("", false);
       return;
     }
     const models = enabledModels.filter((m) => (m.provider ? m.provider.id : m.providerId) === providerId);
@@ -1153,32 +1172,58 @@ function initAgents() {
       ...(models.length > 1 ? [el("option", { value: "", text: "Choose a model" })] : []),
       ...models.map((m) => {
         const context = formatContext(m.contextWindow);
-        const name = m.displayName || m.providerModelId;
-        return el("option", { value: m.id, text: context === "—" ? name : `${name} (${context} context)` });
+        let name = m.displayName || m.providerModelId;
+        if (context !== "—") name += ` (${context} context)`;
+        if (m.current && m.enabled === false) name += " (current, now disabled)";
+        return el("option", { value: m.id, text: name });
       }),
     );
     setHint("", false);
   }
   providerSelect.addEventListener("change", fillModels);
 
-  byId("open-create-agent").addEventListener("click", async () => {
+  /** Open the dialog to create an agent (agent null) or to edit `agent`, prefilled. */
+  async function openAgentDialog(agent) {
+    editing = agent || null;
     form.reset();
     clearErrors(form, formError);
+    const title = editing ? `Edit ${editing.name}` : "Create Agent";
+    byId("agent-dialog-title").textContent = title;
+    saveButton.textContent = editing ? "Save changes" : "Create Agent";
+    delete saveButton.dataset.label;
+    saveButton.disabled = false;
     providerSelect.replaceChildren(el("option", { value: "", text: "Loading providers…" }));
     providerSelect.disabled = true;
     modelSelect.replaceChildren();
     modelSelect.disabled = true;
     setHint("", false);
-    byId("agent-save").disabled = false;
+    const legacy = editing && !currentModelOf(editing) ? editing.model : null;
+    legacyNote.replaceChildren(...(legacy
+      ? [el("span", { text: "This agent runs on the legacy model string " }), el("code", { class: "llm-mono", text: legacy }),
+        el("span", { text: ", outside the registry. Leave Provider empty to keep it, or choose a registered model to move the agent onto it." })]
+      : []));
+    legacyNote.hidden = !legacy;
+    if (editing) {
+      byId("af-name").value = editing.name || "";
+      byId("af-role").value = editing.role || "";
+      byId("af-soul").value = editing.soul || "";
+      byId("af-guardrails").value = editing.guardrails || "";
+    }
     openDialog(dialog, byId("af-name"));
+    const opened = editing;
+    let models;
     try {
-      enabledModels = await loadEnabledModels();
+      models = await loadEnabledModels();
     } catch (error) {
+      if (opened !== editing) return;
       formError.textContent = `Could not load the enabled models: ${error.message}`;
       formError.hidden = false;
       providerSelect.replaceChildren(el("option", { value: "", text: "Unavailable" }));
       return;
     }
+    if (opened !== editing) return; // the dialog was reopened meanwhile
+    const current = currentModelOf(editing);
+    enabledModels = current && !models.some((m) => m.id === current.id) ? [...models, current] : models;
     const providers = providersOf(enabledModels);
     if (!providers.length) {
       providerSelect.replaceChildren(el("option", { value: "", text: "No providers with enabled models" }));
@@ -1187,54 +1232,137 @@ function initAgents() {
       setHint(isAdmin
         ? "No models are enabled yet. Register a provider and enable some of its models first."
         : "No models are enabled yet. Ask an administrator to enable models in the LLM Registry.", true);
-      byId("agent-save").disabled = true;
+      // a legacy agent can still be renamed and so on without a registered model
+      saveButton.disabled = !editing;
       return;
     }
     providerSelect.disabled = false;
     providerSelect.replaceChildren(
-      el("option", { value: "", text: "Choose a provider" }),
+      el("option", { value: "", text: legacy ? "Keep the legacy model string" : "Choose a provider" }),
       ...providers.map((p) => el("option", { value: p.id, text: p.providerType ? `${p.name} (${typeLabel(p.providerType)})` : p.name })),
     );
-    if (providers.length === 1) providerSelect.value = providers[0].id;
+    if (current) providerSelect.value = current.provider.id;
+    else if (providers.length === 1 && !editing) providerSelect.value = providers[0].id;
     fillModels();
-  });
+    if (current) modelSelect.value = current.id;
+  }
+
+  byId("open-create-agent").addEventListener("click", () => openAgentDialog(null));
+
+  /** The PATCH body: only what differs from the agent as it was loaded. */
+  function changedFields(agent, values) {
+    const body = {};
+    if (values.name !== (agent.name || "")) body.name = values.name;
+    for (const key of ["role", "soul", "guardrails"]) {
+      if (values[key] !== (agent[key] || "")) body[key] = values[key] || null;
+    }
+    if (values.modelId && values.modelId !== (agent.modelId || "")) body.modelId = values.modelId;
+    return body;
+  }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form, formError);
-    const body = {
+    const agent = editing;
+    const values = {
       name: byId("af-name").value.trim(),
       role: byId("af-role").value.trim(),
       modelId: modelSelect.value,
       soul: byId("af-soul").value.trim(),
       guardrails: byId("af-guardrails").value.trim(),
     };
+    const keepsLegacy = agent && !currentModelOf(agent) && !providerSelect.value;
     const missing = {};
-    if (!body.name) missing.name = ["Give the agent a name."];
-    if (!body.role) missing.role = ["Say what the agent does."];
-    if (!providerSelect.value) missing.providerId = ["Choose a provider."];
-    else if (!body.modelId) missing.modelId = ["Choose one of the provider's enabled models."];
+    if (!values.name) missing.name = ["Give the agent a name."];
+    if (!values.role && !(agent && !agent.role)) missing.role = ["Say what the agent does."];
+    if (!keepsLegacy) {
+      if (!providerSelect.value) missing.providerId = ["Choose a provider."];
+      else if (!values.modelId) missing.modelId = ["Choose one of the provider's enabled models."];
+    }
     if (Object.keys(missing).length) {
       showErrors(form, "af", formError, new ApiError(400, "validation", "Fill in the marked fields.", missing));
       return;
     }
+    if (agent) {
+      await saveEdit(agent, changedFields(agent, values));
+      return;
+    }
+    const body = { ...values };
     for (const key of ["soul", "guardrails"]) if (!body[key]) delete body[key];
-    const save = byId("agent-save");
-    setBusy(save, true, "Creating…");
+    setBusy(saveButton, true, "Creating…");
     try {
-      const agent = await api("POST", AGENTS_API, body);
+      const created = await api("POST", AGENTS_API, body);
       dialog.close("created");
-      agents = agents.filter((a) => a.id !== agent.id);
-      agents.unshift(agent);
+      agents = agents.filter((a) => a.id !== created.id);
+      agents.unshift(created);
       renderAgents();
-      flash(...syncMessage(agent, "created"));
+      flash(...syncMessage(created, "created"));
       loadAgents();
     } catch (error) {
       showErrors(form, "af", formError, error, { model: "modelId", llmModel: "modelId" });
     } finally {
-      setBusy(save, false);
+      setBusy(saveButton, false);
     }
   });
+
+  async function saveEdit(agent, body) {
+    if (!Object.keys(body).length) {
+      dialog.close("unchanged");
+      flash(`No changes to save for “${agent.name}”.`, "info");
+      return;
+    }
+    setBusy(saveButton, true, "Saving…");
+    try {
+      const saved = await api("PATCH", `${AGENTS_API}/${encodeURIComponent(agent.id)}`, body);
+      dialog.close("saved");
+      const i = agents.findIndex((a) => a.id === agent.id);
+      if (i >= 0) agents[i] = saved;
+      else agents.unshift(saved);
+      renderAgents();
+      flash(...syncMessage(saved, "saved"));
+    } catch (error) {
+      if (error.status === 404) {
+        dialog.close("gone");
+        flash(`“${agent.name}” no longer exists; someone deleted it.`, "warning");
+        await loadAgents();
+        return;
+      }
+      showErrors(form, "af", formError, error, { model: "modelId", llmModel: "modelId" });
+    } finally {
+      setBusy(saveButton, false);
+    }
+  }
+
+  // --- delete agent --------------------------------------------------------------------
+  function deleteMessage(name, sync) {
+    const status = (sync || {}).status;
+    if (status === "synced") return [`Agent “${name}” deleted, here and at the Talon gateway.`, "success"];
+    if (status === "disabled") return [`Agent “${name}” deleted. Gateway sync is turned off on this server.`, "info"];
+    const reason = ((sync && sync.error) || "unknown reason").trim();
+    return [`Agent “${name}” deleted. The gateway could not remove it: ${reason}${/[.!?]$/.test(reason) ? "" : "."} `
+      + "It may still exist at the gateway.", "warning"];
+  }
+
+  async function deleteAgent(agent) {
+    const result = await confirmAction({
+      title: `Delete ${agent.name}?`,
+      text: `Delete the agent “${agent.name}”? It is removed here and from the Talon gateway; this cannot be undone.`,
+      okLabel: "Delete agent",
+      run: async () => {
+        try {
+          return await api("DELETE", `${AGENTS_API}/${encodeURIComponent(agent.id)}`);
+        } catch (error) {
+          if (error.status === 404) return { gone: true };
+          throw error;
+        }
+      },
+    });
+    if (!result) return;
+    agents = agents.filter((a) => a.id !== agent.id);
+    renderAgents();
+    if (result.gone) flash(`“${agent.name}” was already deleted.`, "info");
+    else flash(...deleteMessage(result.name || agent.name, result.talonSync));
+  }
 
   loadAgents();
 }

@@ -1,0 +1,178 @@
+"""Editing and deleting agents on the agents page: the prefilled dialog (also for a legacy
+agent with only a model string), PATCH with only the changed fields, the gateway's PUT and
+DELETE under the same Talon id, and no Edit/Delete for members."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login
+from tests.browser.test_registry_flows import create_agent, seed
+
+pytestmark = pytest.mark.browser
+
+
+def record_bodies(page, method: str, fragment: str) -> list[dict[str, Any]]:
+    """The JSON bodies of the page's ``method`` requests whose URL contains ``fragment``."""
+    bodies: list[dict[str, Any]] = []
+
+    def on_request(request: Any) -> None:
+        if request.method == method and fragment in request.url:
+            bodies.append(json.loads(request.post_data or "null"))
+
+    page.on("request", on_request)
+    return bodies
+
+
+def test_edit_changes_name_and_model_and_puts_the_same_talon_id(page, live: LiveApp) -> None:
+    """Edit opens the dialog prefilled; Save sends only what changed; the gateway gets a PUT
+    under the agent's Talon id; the row and the message show the result."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=2)
+    first, second = seeded["models"]
+    agent = create_agent(page, "Editable Eve", first["id"])
+    talon_id = agent["talonId"]
+    assert talon_id in live.talon.agents
+    page.goto("/llm/agents")
+    row = page.locator('tr[data-agent-name="Editable Eve"]')
+    row.get_by_role("button", name="Edit Editable Eve").click()
+    dialog = page.get_by_role("dialog", name="Edit Editable Eve")
+    expect(dialog.get_by_label("Name")).to_have_value("Editable Eve")
+    expect(dialog.get_by_label("Role")).to_have_value("Helper")
+    expect(dialog.get_by_label("Provider")).to_have_value(seeded["provider"]["id"])
+    expect(dialog.get_by_label("Model")).to_have_value(first["id"])
+    expect(dialog.locator("#af-model-legacy")).to_be_hidden()
+
+    patches = record_bodies(page, "PATCH", "/api/agents/")
+    dialog.get_by_label("Name").fill("Edited Eve")
+    dialog.get_by_label("Model").select_option(value=second["id"])
+    before = len([r for r in live.talon.requests if r.method == "PUT"])
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#llm-flash")).to_contain_text("Agent “Edited Eve” saved. Synced to Talon.")
+    assert patches == [{"name": "Edited Eve", "modelId": second["id"]}]
+
+    edited = page.locator('tr[data-agent-name="Edited Eve"]')
+    expect(edited).to_contain_text(second["displayName"])
+    expect(edited.locator(".llm-sync-synced")).to_be_visible()
+    expect(page.locator('tr[data-agent-name="Editable Eve"]')).to_have_count(0)
+    puts = [r for r in live.talon.requests if r.method == "PUT"][before:]
+    assert [r.path for r in puts] == [f"/v1/agents/{talon_id}"]
+    at_gateway = live.talon.agents
+    assert list(at_gateway) == [talon_id]
+    assert at_gateway[talon_id]["name"] == "Edited Eve"
+    assert second["providerModelId"] in at_gateway[talon_id]["model"]
+
+    # the create dialog is itself again afterwards
+    page.get_by_role("button", name="Create Agent").click()
+    create = page.get_by_role("dialog", name="Create Agent")
+    expect(create.get_by_label("Name")).to_have_value("")
+    expect(create.get_by_role("button", name="Create Agent")).to_be_visible()
+
+
+def test_edit_legacy_agent_and_field_errors(page, live: LiveApp) -> None:
+    """A legacy agent (model string, no modelId) opens with no model chosen and a note naming
+    its string; saving keeps it legacy. A taken name comes back next to the Name field."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=1)
+    create_agent(page, "Taken Name", seeded["models"][0]["id"])
+    created = page.request.post(
+        "/api/agents", data={"name": "Old Otis", "role": "Legacy", "model": "openai/gpt-4o"}
+    )
+    assert created.status == 201, created.text()
+    legacy = created.json()["data"]
+    assert legacy["modelId"] is None
+    page.goto("/llm/agents")
+    page.get_by_role("button", name="Edit Old Otis").click()
+    dialog = page.get_by_role("dialog", name="Edit Old Otis")
+    note = dialog.locator("#af-model-legacy")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("legacy model string openai/gpt-4o")
+    expect(dialog.get_by_label("Provider")).to_have_value("")
+    expect(dialog.get_by_label("Model")).to_have_value("")
+
+    patches = record_bodies(page, "PATCH", "/api/agents/")
+    dialog.get_by_label("Name").fill("Taken Name")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog.locator("#af-name-error")).to_be_visible()
+    expect(dialog.locator("#af-name-error")).not_to_be_empty()
+    expect(dialog.get_by_label("Name")).to_have_attribute("aria-invalid", "true")
+    expect(dialog).to_be_visible()
+
+    dialog.get_by_label("Name").fill("Old Otis")
+    dialog.get_by_label("Role").fill("Still legacy")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    assert patches == [{"name": "Taken Name"}, {"role": "Still legacy"}]
+    row = page.locator('tr[data-agent-name="Old Otis"]')
+    expect(row).to_contain_text("Still legacy")
+    expect(row).to_contain_text("openai/gpt-4o")
+    expect(row).to_contain_text("not in registry")
+    assert live.talon.agents[legacy["talonId"]]["role"] == "Still legacy"
+
+
+def test_delete_asks_removes_the_row_and_the_gateway_agent(page, live: LiveApp) -> None:
+    """Delete names the agent, removes the row and the gateway's copy; with the gateway
+    down the agent is still deleted and the message says why the gateway kept its copy."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=1)
+    doomed = create_agent(page, "Doomed Dan", seeded["models"][0]["id"])
+    offline = create_agent(page, "Offline Olga", seeded["models"][0]["id"])
+    page.goto("/llm/agents")
+    page.get_by_role("button", name="Delete Doomed Dan").click()
+    confirm = page.get_by_role("dialog", name="Delete Doomed Dan?")
+    expect(confirm).to_contain_text("Delete the agent “Doomed Dan”?")
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator('tr[data-agent-name="Doomed Dan"]')).to_have_count(1)
+
+    page.get_by_role("button", name="Delete Doomed Dan").click()
+    confirm.get_by_role("button", name="Delete agent").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator('tr[data-agent-name="Doomed Dan"]')).to_have_count(0)
+    expect(page.locator("#llm-flash")).to_contain_text(
+        "Agent “Doomed Dan” deleted, here and at the Talon gateway."
+    )
+    assert doomed["talonId"] not in live.talon.agents
+    assert any(
+        r.method == "DELETE" and r.path == f"/v1/agents/{doomed['talonId']}"
+        for r in live.talon.requests
+    )
+
+    live.talon.down()
+    page.get_by_role("button", name="Delete Offline Olga").click()
+    page.get_by_role("dialog", name="Delete Offline Olga?").get_by_role(
+        "button", name="Delete agent"
+    ).click()
+    expect(page.locator('tr[data-agent-name="Offline Olga"]')).to_have_count(0)
+    flash = page.locator("#llm-flash")
+    expect(flash).to_contain_text(
+        re.compile(r"Agent “Offline Olga” deleted\. The gateway could not remove it: \S")
+    )
+    expect(flash).to_have_class(re.compile(r"llm-flash-warning"))
+    expect(flash).not_to_contain_text("?.")
+    live.talon.up()
+    assert offline["talonId"] in live.talon.agents  # still there: the gateway was down
+    listed = page.request.get("/api/agents").json()["data"]
+    assert not any(a["name"] in ("Doomed Dan", "Offline Olga") for a in listed)
+
+
+def test_member_sees_no_edit_or_delete(page, live: LiveApp) -> None:
+    """Members (the default hook: admins only) see the agents but no Edit/Delete buttons."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=1)
+    create_agent(page, "Shared Sam", seeded["models"][0]["id"])
+    page.context.clear_cookies()
+    login(page, MEMBER)
+    page.goto("/llm/agents")
+    row = page.locator('tr[data-agent-name="Shared Sam"]')
+    expect(row).to_be_visible()
+    expect(page.locator("#llm-app")).to_have_attribute("data-can-manage", "false")
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^(Edit|Delete) "))).to_have_count(0)
+    expect(page.locator("#confirm-dialog")).to_have_count(0)
