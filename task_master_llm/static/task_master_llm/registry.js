@@ -368,6 +368,8 @@ function initRegistry() {
     modelsTotal: 0,
     modelsOffset: 0,
     modelsLimit: 50,
+    justAdded: null, // providerModelIds the Discover dialog just added (marked "New")
+    justAddedProvider: null,
   };
 
   // --- tabs ----------------------------------------------------------------------------
@@ -696,6 +698,11 @@ function initRegistry() {
     return state.providers.find((p) => p.id === model.providerId) || { name: "?", providerType: "" };
   }
 
+  function isJustAdded(model) {
+    const providerId = model.provider ? model.provider.id : model.providerId;
+    return Boolean(state.justAdded && providerId === state.justAddedProvider && state.justAdded.has(model.providerModelId));
+  }
+
   function renderModels() {
     const body = byId("models-body");
     body.replaceChildren(...state.models.map((m) => {
@@ -712,6 +719,7 @@ function initRegistry() {
       return el("tr", { dataset: { modelId: m.id, providerModelId: m.providerModelId } },
         el("td", { class: "llm-cell-name", "data-label": "Model" },
           el("strong", { text: m.displayName || m.providerModelId }),
+          isJustAdded(m) ? el("span", { class: "llm-badge llm-badge-new", text: "New" }) : null,
           el("div", { class: "llm-sub llm-mono", text: m.providerModelId })),
         el("td", { "data-label": "Provider" }, el("span", { text: provider.name }), " ",
           provider.providerType ? typeBadge(provider.providerType) : null),
@@ -969,14 +977,23 @@ function initRegistry() {
       const result = await api("POST", `${API}/models`, { providerId, models });
       dDialog.close("added");
       const created = result && (result.created ?? result.createdCount);
-      flash(`Added ${plural(created ?? models.length, "model")} to the registry. New models start `
-        + "enabled; turn off the ones members should not use.", "success");
+      const providerName = (state.providers.find((p) => p.id === providerId) || {}).name || "this provider";
+      // Show what was just added: this provider's models, no search text, first page, the
+      // added rows marked "New" (a search typed earlier could hide every one of them).
+      state.justAdded = new Set(((result && result.models) || models).map((m) => m.providerModelId));
+      state.justAddedProvider = providerId;
+      const hadSearch = Boolean(searchBox.value.trim());
+      searchBox.value = "";
+      clearTimeout(searchTimer);
       providerFilter.value = providerId;
       state.modelsOffset = 0;
-      selectTab(byId("tab-models"));
       await loadProviders();
       providerFilter.value = providerId;
-      await loadModels();
+      selectTab(byId("tab-models"));
+      flash(`Added ${plural(created ?? models.length, "model")} to the registry; they are marked New `
+        + `below. The list now shows only ${providerName}’s models`
+        + `${hadSearch ? " (search cleared)" : ""}; choose All providers to see every model. `
+        + "New models start enabled; turn off the ones members should not use.", "success");
     } catch (error) {
       const lines = [error.message, ...flattenFields(error.fields)];
       dError.textContent = `Could not add the models: ${lines.join(" ")}`;
