@@ -24,7 +24,7 @@ import requests
 from benchmarks.common import BenchResult, Row, ServerHost
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.adapters.transport import default_session_factory
-from task_master_llm.testing.providers import GOOGLE_DEMO_KEY, GoogleServer
+from standins.providers import GOOGLE_DEMO_KEY, GoogleServer
 
 TARGET = 1.5
 LIST_PATH = "/v1beta/models"

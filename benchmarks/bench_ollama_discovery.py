@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from benchmarks.common import BenchResult, Row, ServerHost
 from task_master_llm.adapters import DiscoveredModel, HttpSettings, ProviderConfig, create_adapter
-from task_master_llm.testing.providers import OllamaServer
+from standins.providers import OllamaServer
 
 TARGET = 1.5
 #: A child server stops by itself after this many seconds even if nobody tells it to.

@@ -25,7 +25,7 @@ import requests
 
 from benchmarks.common import BenchResult, Row
 from task_master_llm.adapters import HttpSettings, ProviderAdapter, ProviderConfig, create_adapter
-from task_master_llm.testing.providers import (
+from standins.providers import (
     AZURE_DEMO_DEPLOYMENT,
     SERVER_CLASSES,
     FakeServer,

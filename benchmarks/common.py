@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from task_master_llm.testing.providers import FakeServer
+from standins.providers import FakeServer
 
 #: A child server stops by itself after this many seconds even if nobody tells it to.
 SERVER_LIFETIME = 600.0

@@ -146,8 +146,8 @@ def _start(server_cls: Any, port: int, **kwargs: Any) -> Any:
 
 def main() -> None:
     """Start the database, the local provider and gateway servers, and the app."""
-    from task_master_llm.testing.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES
-    from task_master_llm.testing.talon import TALON_DEMO_TOKEN, TalonServer
+    from standins.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES
+    from standins.talon import TALON_DEMO_TOKEN, TalonServer
 
     db, db_server = _start_database()
     providers = {t: _start(SERVER_CLASSES[t], port) for t, port in DEMO_PORTS.items()}

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pymongo.database import Database
 
-from task_master_llm.testing.talon import TalonServer
+from standins.talon import TalonServer
 from tests.conftest import CANARY_KEY, make_app
 
 TALON_TOKEN = "talon-test-token-7c1e"

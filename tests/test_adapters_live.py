@@ -1,4 +1,4 @@
-"""Each adapter against the local provider servers of task_master_llm.testing.providers
+"""Each adapter against the local provider servers of standins.providers
 (real HTTP on 127.0.0.1: real sockets, timeouts, retries and urllib3 logging)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
-from task_master_llm.testing.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES, FakeServer
+from standins.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES, FakeServer
 
 TYPES = sorted(SERVER_CLASSES)
 WRONG_KEY = "sk-CANARY-123456789abcdef"

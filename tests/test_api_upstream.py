@@ -8,7 +8,7 @@ import time
 import pytest
 from bson import ObjectId
 
-from task_master_llm.testing.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES
+from standins.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES
 from tests.conftest import CANARY_KEY, make_app
 
 TYPES = sorted(SERVER_CLASSES)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from task_master_llm.testing.providers import (
+from standins.providers import (
     ANTHROPIC_DEMO_KEY,
     AZURE_DEMO_DEPLOYMENT,
     AZURE_DEMO_KEY,
@@ -28,7 +28,7 @@ from task_master_llm.testing.providers import (
     OpenAICompatibleServer,
     OpenAIServer,
 )
-from task_master_llm.testing.talon import TALON_DEMO_TOKEN, TalonServer
+from standins.talon import TALON_DEMO_TOKEN, TalonServer
 
 TIMEOUT = (2, 5)
 AUTH_HEADERS = {

@@ -1,4 +1,4 @@
-"""TalonClient against the local Talon gateway (task_master_llm.testing.talon)."""
+"""TalonClient against the local Talon gateway (standins.talon)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from task_master_llm.talon import (
     slugify,
     talon_id_for,
 )
-from task_master_llm.testing.talon import TALON_DEMO_TOKEN, TalonServer
+from standins.talon import TALON_DEMO_TOKEN, TalonServer
 
 CANARY = "sk-CANARY-TALON-0123456789"
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -231,7 +231,7 @@ class TestKeyNeverLeaks:
 
         class EchoingGateway(TalonServer):
             def route(self, request):  # type: ignore[override]
-                from task_master_llm.testing.providers import Reply
+                from standins.providers import Reply
 
                 text = request.raw_body.decode()
                 return Reply(400, {"error": f"bad body {text} ... {CANARY[:12]}"})
@@ -307,7 +307,7 @@ class TestWrongGatewayUrl:
     """A TALON_GATEWAY_URL that points at some other web server is never 'synced'."""
 
     def test_plain_404_on_delete_is_not_already_gone(self) -> None:
-        from task_master_llm.testing.providers import OllamaServer
+        from standins.providers import OllamaServer
 
         with OllamaServer() as other:  # answers a text/plain "404 page not found"
             client = TalonClient(other.base_url, TALON_DEMO_TOKEN)
@@ -322,7 +322,7 @@ class TestWrongGatewayUrl:
         assert talon.requests[-1].path == "/v1/agents"
 
     def test_empty_replies_are_not_success(self) -> None:
-        from task_master_llm.testing.providers import Reply
+        from standins.providers import Reply
 
         class Blank(TalonServer):
             """A proxy that answers every request with an empty body."""
@@ -342,7 +342,7 @@ class TestWrongGatewayUrl:
 
 
 def test_a_netrc_entry_never_replaces_the_bearer_token(tmp_path, monkeypatch) -> None:
-    from task_master_llm.testing.talon import TalonServer
+    from standins.talon import TalonServer
 
     with TalonServer(token="right-token") as talon:
         netrc = tmp_path / ".netrc"

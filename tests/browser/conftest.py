@@ -55,8 +55,8 @@ class LiveApp:
 def live(db: Database) -> Iterator[LiveApp]:
     """The example app on 127.0.0.1:<free port> against the test database."""
     from examples.app import create_app
-    from task_master_llm.testing.providers import DemoProviders
-    from task_master_llm.testing.talon import TalonServer
+    from standins.providers import DemoProviders
+    from standins.talon import TalonServer
 
     with DemoProviders() as providers:
         talon = TalonServer(token=TALON_TOKEN)

@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from task_master_llm.testing.providers._base import Reply, Request
-from task_master_llm.testing.providers._models import ModelServer, now_rfc3339
+from standins.providers._base import Reply, Request
+from standins.providers._models import ModelServer, now_rfc3339
 
 ANTHROPIC_DEMO_KEY = "demo-anthropic-key"
 LIMIT_DEFAULT = 20

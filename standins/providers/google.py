@@ -6,8 +6,8 @@ import base64
 from collections.abc import Iterable
 from typing import Any
 
-from task_master_llm.testing.providers._base import Reply, Request
-from task_master_llm.testing.providers._models import ModelServer
+from standins.providers._base import Reply, Request
+from standins.providers._models import ModelServer
 
 GOOGLE_DEMO_KEY = "demo-google-key"
 

@@ -1,15 +1,15 @@
 """Local stand-ins for the outside world, for tests, benchmarks and the demo app.
 
-- :mod:`task_master_llm.testing.providers`: one HTTP server per provider type
+- :mod:`standins.providers`: one HTTP server per provider type
   (``GoogleServer``, ``OpenAIServer``, ``OpenAICompatibleServer``, ``AnthropicServer``,
   ``AzureServer``, ``OllamaServer``) and ``DemoProviders`` / ``start_demo_servers()``.
-- :mod:`task_master_llm.testing.talon`: ``TalonServer``, a local Talon gateway.
+- :mod:`standins.talon`: ``TalonServer``, a local Talon gateway.
 
 Everything here is stdlib only, listens on 127.0.0.1 and runs in daemon threads; nothing
 here is imported by the production code paths.
 """
 
-from task_master_llm.testing.providers import (
+from standins.providers import (
     DEMO_KEYS,
     SERVER_CLASSES,
     AnthropicServer,
@@ -22,7 +22,7 @@ from task_master_llm.testing.providers import (
     OpenAIServer,
     start_demo_servers,
 )
-from task_master_llm.testing.talon import TALON_DEMO_TOKEN, TalonServer
+from standins.talon import TALON_DEMO_TOKEN, TalonServer
 
 __all__ = [
     "DEMO_KEYS",

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from task_master_llm.testing.providers._base import FakeServer
+from standins.providers._base import FakeServer
 
 
 class ModelServer(FakeServer):

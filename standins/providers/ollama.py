@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from task_master_llm.testing.providers._base import Reply, Request
-from task_master_llm.testing.providers._models import ModelServer
+from standins.providers._base import Reply, Request
+from standins.providers._models import ModelServer
 
 OLLAMA_DEMO_KEY = "demo-ollama-key"
 OLLAMA_VERSION = "0.12.3"

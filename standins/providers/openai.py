@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from task_master_llm.testing.providers._base import Reply, Request
-from task_master_llm.testing.providers._models import ModelServer
+from standins.providers._base import Reply, Request
+from standins.providers._models import ModelServer
 
 OPENAI_DEMO_KEY = "demo-openai-key"
 OPENAI_COMPATIBLE_DEMO_KEY = "demo-openai-compatible-key"

@@ -18,22 +18,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import TracebackType
 
-from task_master_llm.testing.providers._base import (
+from standins.providers._base import (
     MODES,
     FakeServer,
     RecordedRequest,
     Reply,
     Request,
 )
-from task_master_llm.testing.providers.anthropic import ANTHROPIC_DEMO_KEY, AnthropicServer
-from task_master_llm.testing.providers.azure import (
+from standins.providers.anthropic import ANTHROPIC_DEMO_KEY, AnthropicServer
+from standins.providers.azure import (
     AZURE_DEMO_DEPLOYMENT,
     AZURE_DEMO_KEY,
     AzureServer,
 )
-from task_master_llm.testing.providers.google import GOOGLE_DEMO_KEY, GoogleServer
-from task_master_llm.testing.providers.ollama import OLLAMA_DEMO_KEY, OllamaServer
-from task_master_llm.testing.providers.openai import (
+from standins.providers.google import GOOGLE_DEMO_KEY, GoogleServer
+from standins.providers.ollama import OLLAMA_DEMO_KEY, OllamaServer
+from standins.providers.openai import (
     OPENAI_COMPATIBLE_DEMO_KEY,
     OPENAI_DEMO_KEY,
     OPENAI_RESTRICTED_KEY,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from task_master_llm.testing.providers._base import Reply, Request
-from task_master_llm.testing.providers._models import ModelServer
+from standins.providers._base import Reply, Request
+from standins.providers._models import ModelServer
 
 AZURE_DEMO_KEY = "demo-azure-key"
 AZURE_DEMO_DEPLOYMENT = "demo-gpt4o"

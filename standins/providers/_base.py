@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from task_master_llm.testing.providers._messages import RecordedRequest, Reply, Request
+from standins.providers._messages import RecordedRequest, Reply, Request
 
 #: Header names whose values never enter the request log.
 SECRET_HEADERS = frozenset({"authorization", "x-goog-api-key", "x-api-key", "api-key"})

@@ -21,7 +21,7 @@ import copy
 import re
 from typing import Any
 
-from task_master_llm.testing.providers._base import FakeServer, Reply, Request
+from standins.providers._base import FakeServer, Reply, Request
 
 TALON_DEMO_TOKEN = "demo-talon-token"
 MAX_BODY_BYTES = 1024 * 1024
