@@ -22,9 +22,9 @@ from typing import Any
 import requests
 
 from benchmarks.common import BenchResult, Row, ServerHost
-from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
-from task_master_llm.adapters.transport import default_session_factory
 from standins.providers import GOOGLE_DEMO_KEY, GoogleServer
+from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
+from task_master_llm.net.transport import default_session_factory
 
 TARGET = 1.5
 LIST_PATH = "/v1beta/models"

@@ -27,8 +27,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from benchmarks.common import BenchResult, Row, ServerHost
-from task_master_llm.adapters import DiscoveredModel, HttpSettings, ProviderConfig, create_adapter
 from standins.providers import OllamaServer
+from task_master_llm.adapters import DiscoveredModel, HttpSettings, ProviderConfig, create_adapter
 
 TARGET = 1.5
 #: A child server stops by itself after this many seconds even if nobody tells it to.

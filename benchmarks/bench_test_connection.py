@@ -24,13 +24,13 @@ from urllib.parse import urlencode
 import requests
 
 from benchmarks.common import BenchResult, Row
-from task_master_llm.adapters import HttpSettings, ProviderAdapter, ProviderConfig, create_adapter
 from standins.providers import (
     AZURE_DEMO_DEPLOYMENT,
     SERVER_CLASSES,
     FakeServer,
     RecordedRequest,
 )
+from task_master_llm.adapters import HttpSettings, ProviderAdapter, ProviderConfig, create_adapter
 
 TARGET = 1.2
 DEFAULT_TYPES = ("google", "openai", "anthropic", "azure", "ollama", "openai_compatible")

@@ -3,17 +3,23 @@
 Every key is read from ``app.config`` first and from the environment variable of the same
 name when the app config lacks it. Values from the environment arrive as strings and are
 converted here, so a typo fails at start-up with the key's name, not on the first request.
+The README's "Configuration" table is the one full list of keys.
+
+:class:`Settings` groups the values by who uses them (``urls``, ``collections``,
+``http``, ``talon``, ``hooks``), so each part of the package is handed only its own.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from task_master_llm.errors import ConfigurationError
+from task_master_llm.net.settings import HttpSettings
+from task_master_llm.vault import parse_master_key, parse_previous_keys
 
 
 def default_is_admin(user: Any) -> bool:
@@ -84,10 +90,10 @@ def _convert(key: str, value: Any, kind: str) -> Any:
                 raise ValueError(value)
             return result
         if kind == "float":
-            result = float(value)
-            if result <= 0:
+            number = float(value)
+            if number <= 0:
                 raise ValueError(value)
-            return result
+            return number
         if kind == "callable":
             if not callable(value):
                 raise ValueError(value)
@@ -110,12 +116,71 @@ SECRET_KEYS = frozenset({
 })
 
 
+UserCheck = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class UrlSettings:
+    """Where the package mounts its API, its agent API and its page."""
+
+    api: str
+    agents_api: str
+    serve_agents_api: bool
+    page: str
+    serve_page: bool
+
+
+@dataclass(frozen=True)
+class CollectionNames:
+    """The MongoDB collections (shared with the JavaScript Task Master's Prisma schema)."""
+
+    providers: str
+    models: str
+    agents: str
+
+
+@dataclass(frozen=True)
+class TalonSettings:
+    """The Talon gateway; without a URL, sync is off and says so."""
+
+    url: str | None
+    token: str | None = field(repr=False)
+    timeout: float
+    connect_timeout: float
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a gateway URL is configured."""
+        return bool(self.url)
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The host's answers to "who may do this"."""
+
+    is_admin: UserCheck
+    can_manage_agents: UserCheck
+
+
 @dataclass(frozen=True)
 class Settings:
-    """The resolved configuration of one app. Its repr hides :data:`SECRET_KEYS` (a
-    traceback with locals, e.g. in an error tracker, shows it)."""
+    """The resolved configuration of one app, in typed parts.
 
-    values: dict[str, Any]
+    ``values`` keeps every key as read; its repr (and so the repr of everything holding
+    the settings, e.g. in a traceback with locals) hides :data:`SECRET_KEYS`.
+    """
+
+    values: dict[str, Any] = field(repr=False)
+    encryption_key: str | None = field(repr=False)
+    previous_keys: str | None = field(repr=False)
+    mongo_uri: str | None = field(repr=False)
+    database: str
+    urls: UrlSettings
+    collections: CollectionNames
+    http: HttpSettings
+    talon: TalonSettings
+    hooks: Hooks
+    max_body_bytes: int
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -128,23 +193,25 @@ class Settings:
         return f"Settings({shown!r})"
 
     @property
-    def is_admin(self) -> Callable[[Any], bool]:
-        return self.values["TASK_MASTER_LLM_IS_ADMIN"]
+    def is_admin(self) -> UserCheck:
+        """``TASK_MASTER_LLM_IS_ADMIN``."""
+        return self.hooks.is_admin
 
     @property
-    def can_manage_agents(self) -> Callable[[Any], bool]:
-        return self.values["TASK_MASTER_LLM_CAN_MANAGE_AGENTS"] or self.is_admin
+    def can_manage_agents(self) -> UserCheck:
+        """``TASK_MASTER_LLM_CAN_MANAGE_AGENTS`` (default: admins)."""
+        return self.hooks.can_manage_agents
 
 
-def load_settings(config: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
     """Read every key from ``config`` (setting defaults there) or the environment."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for key, (default, kind) in DEFAULTS.items():
         if key in config and config[key] is not None:
             raw = config[key]
-        elif key in environ and kind != "callable":
-            raw = environ[key]
+        elif key in env and kind != "callable":
+            raw = env[key]
         else:
             raw = default
         value = _convert(key, raw, kind)
@@ -161,4 +228,46 @@ def load_settings(config: dict[str, Any], environ: dict[str, str] | None = None)
             "TALON_GATEWAY_URL must not contain credentials (user:password@): sync messages "
             "show the URL. Put the token in TALON_GATEWAY_TOKEN."
         )
-    return Settings(values)
+    # a missing or malformed master key stops the app here, before anything else is built
+    parse_master_key(values["LLM_ENCRYPTION_KEY"])
+    parse_previous_keys(values["LLM_ENCRYPTION_KEY_PREVIOUS"])
+    is_admin = values["TASK_MASTER_LLM_IS_ADMIN"]
+    talon_timeout = values["TASK_MASTER_LLM_TALON_TIMEOUT"]
+    return Settings(
+        values=values,
+        encryption_key=values["LLM_ENCRYPTION_KEY"],
+        previous_keys=values["LLM_ENCRYPTION_KEY_PREVIOUS"],
+        mongo_uri=values["TASK_MASTER_LLM_MONGO_URI"],
+        database=values["TASK_MASTER_LLM_DATABASE"],
+        urls=UrlSettings(
+            api=values["TASK_MASTER_LLM_URL_PREFIX"],
+            agents_api=values["TASK_MASTER_LLM_AGENTS_URL_PREFIX"],
+            serve_agents_api=values["TASK_MASTER_LLM_AGENTS_API"],
+            page=values["TASK_MASTER_LLM_PAGE_URL"],
+            serve_page=values["TASK_MASTER_LLM_PAGE"],
+        ),
+        collections=CollectionNames(
+            providers=values["TASK_MASTER_LLM_PROVIDER_COLLECTION"],
+            models=values["TASK_MASTER_LLM_MODEL_COLLECTION"],
+            agents=values["TASK_MASTER_LLM_AGENT_COLLECTION"],
+        ),
+        http=HttpSettings(
+            connect_timeout=values["TASK_MASTER_LLM_CONNECT_TIMEOUT"],
+            read_timeout=values["TASK_MASTER_LLM_READ_TIMEOUT"],
+            max_retries=values["TASK_MASTER_LLM_MAX_RETRIES"],
+            max_retry_after=values["TASK_MASTER_LLM_MAX_RETRY_AFTER"],
+            allow_private_networks=values["TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS"],
+            show_concurrency=values["TASK_MASTER_LLM_DISCOVERY_CONCURRENCY"] or 1,
+        ),
+        talon=TalonSettings(
+            url=talon,
+            token=values["TALON_GATEWAY_TOKEN"],
+            timeout=talon_timeout,
+            connect_timeout=min(values["TASK_MASTER_LLM_CONNECT_TIMEOUT"], talon_timeout),
+        ),
+        hooks=Hooks(
+            is_admin=is_admin,
+            can_manage_agents=values["TASK_MASTER_LLM_CAN_MANAGE_AGENTS"] or is_admin,
+        ),
+        max_body_bytes=values["TASK_MASTER_LLM_MAX_BODY_BYTES"],
+    )

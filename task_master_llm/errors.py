@@ -11,7 +11,8 @@
     ├── ProviderKeyUnreadable 409    a stored key cannot be decrypted with the current keys
     ├── UnsupportedMediaType  415    state-changing request without a JSON body
     └── UpstreamError         502    a provider or the gateway failed
-        ├── ProviderError            carries an ``error_kind`` (auth, network, timeout, ...)
+        ├── ProviderError            an ``error_kind`` (auth, network, timeout, ...) and the
+        │                            provider's own error code when it sent one
         └── GatewayError             the Talon gateway
 
 Messages are written by us, never copied from a lower layer's exception text, so they
@@ -20,7 +21,7 @@ cannot carry a URL with a key, a header, or key material.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, get_args
 
 
 class LlmRegistryError(Exception):
@@ -126,16 +127,43 @@ class UpstreamError(LlmRegistryError):
     code = "upstream_error"
 
 
+#: The kinds of provider failure, each with its own actionable message.
+ErrorKind = Literal[
+    "auth",
+    "permission",
+    "not_found",
+    "rate_limited",
+    "quota",
+    "region",
+    "network",
+    "timeout",
+    "bad_response",
+]
+ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
+
+
 class ProviderError(UpstreamError):
-    """A provider call failed. ``error_kind`` is one of :data:`ERROR_KINDS`."""
+    """A provider call failed. ``error_kind`` is one of :data:`ERROR_KINDS`. When the
+    provider answered with an HTTP error, ``http_status`` is its status and
+    ``provider_code`` its own structured error code (when it sent one)."""
 
     code = "provider_error"
 
-    def __init__(self, message: str, *, error_kind: str = "bad_response") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_kind: ErrorKind = "bad_response",
+        provider_code: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
         super().__init__(message, fields={})
-        self.error_kind = error_kind
+        self.error_kind: ErrorKind = error_kind
+        self.provider_code = provider_code
+        self.http_status = http_status
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON error body, with ``errorKind`` beside the code."""
         body = super().to_dict()
         body["error"]["errorKind"] = self.error_kind
         return body
@@ -147,21 +175,9 @@ class GatewayError(UpstreamError):
     code = "gateway_error"
 
 
-#: The kinds of provider failure, each with its own actionable message.
-ERROR_KINDS = (
-    "auth",
-    "permission",
-    "not_found",
-    "rate_limited",
-    "quota",
-    "region",
-    "network",
-    "timeout",
-    "bad_response",
-)
-
 __all__ = [
     "ERROR_KINDS",
+    "ErrorKind",
     "AuthenticationRequired",
     "ConfigurationError",
     "Conflict",

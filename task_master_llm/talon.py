@@ -12,12 +12,9 @@ sync status text.
 
 from __future__ import annotations
 
-import errno
-import http.client
 import json
 import logging
 import re
-import socket
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,7 +24,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from task_master_llm.redaction import redact
+from task_master_llm.net.failures import NetworkKind, classify
+from task_master_llm.net.redaction import redact
+from task_master_llm.net.settings import HttpSettings, SessionFactory
+from task_master_llm.net.transport import plain_session_factory
 from task_master_llm.version import __version__
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class TalonClient:
 
     ``base_url`` is ``TALON_GATEWAY_URL`` (empty or None: the client is disabled and every
     call returns a ``disabled`` outcome); ``token`` is ``TALON_GATEWAY_TOKEN``. One
-    ``requests`` session is made per call with ``session_factory``.
+    ``requests`` session is made per call with ``session_factory``, the same seam the
+    adapters have (:class:`~task_master_llm.net.settings.HttpSettings`).
     """
 
     def __init__(
@@ -68,13 +69,14 @@ class TalonClient:
         *,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
-        session_factory: Callable[[], requests.Session] = requests.Session,
+        session_factory: SessionFactory | None = None,
     ) -> None:
         self.base_url = (base_url or "").strip().rstrip("/")
         self._token = token or None
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self._session_factory = session_factory
+        self._http = HttpSettings(connect_timeout=connect_timeout, read_timeout=read_timeout,
+                                  session_factory=session_factory)
 
     def __repr__(self) -> str:
         token = "[secure]" if self._token else None
@@ -135,9 +137,7 @@ class TalonClient:
             headers["Authorization"] = f"Bearer {self._token}"
         url = self.base_url + path
         for attempt in (1, 2):
-            session = self._session_factory()
-            # a ~/.netrc entry for the gateway host would replace our Bearer header
-            session.trust_env = False
+            session = (self._http.session_factory or plain_session_factory)(self._http)
             try:
                 response = session.request(
                     method, url, data=data, headers=headers, allow_redirects=False,
@@ -145,7 +145,7 @@ class TalonClient:
                 )
                 status, text = response.status_code, response.text
             except requests.RequestException as exc:
-                kind = _network_kind(exc)
+                kind = classify(exc)
                 if kind == "reset" and attempt == 1:
                     continue  # one retry: a pooled or half-closed connection
                 return SyncOutcome("failed", self._network_message(kind))
@@ -193,7 +193,7 @@ class TalonClient:
             "failed", f"{where} rejected the request with HTTP {status}{suffix}", status
         )
 
-    def _network_message(self, kind: str) -> str:
+    def _network_message(self, kind: NetworkKind) -> str:
         where = f"The Talon gateway at {self.base_url}"
         host = urlsplit(self.base_url).hostname or self.base_url
         messages = {
@@ -342,49 +342,3 @@ def _is_json(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it wraps (``__cause__``, ``__context__``, urllib3 ``reason``)."""
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        for nxt in (current.__cause__, current.__context__, getattr(current, "reason", None),
-                    *current.args):
-            if isinstance(nxt, BaseException):
-                stack.append(nxt)
-
-
-def _network_kind(exc: requests.RequestException) -> str:
-    """Classify a requests failure by exception type, never by its text."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connect_timeout"
-    if isinstance(exc, requests.ReadTimeout):
-        return "read_timeout"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "tls"
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                        requests.exceptions.InvalidSchema)):
-        return "url"
-    for cause in _causes(exc):
-        if isinstance(cause, socket.gaierror):
-            return "dns"
-        if isinstance(cause, ConnectionRefusedError) or (
-            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
-        ):
-            return "refused"
-        if isinstance(cause, TimeoutError):
-            return "read_timeout"
-        if isinstance(cause, (ConnectionResetError, http.client.RemoteDisconnected,
-                              BrokenPipeError, ConnectionAbortedError)):
-            return "reset"
-        if type(cause).__name__ == "NameResolutionError":
-            return "dns"
-    if isinstance(exc, requests.Timeout):
-        return "read_timeout"
-    return "network"

@@ -4,7 +4,10 @@ Every ciphertext is bound to its record and field through associated data
 (``task_master_llm:<record id>:<field>``), so a ciphertext copied to another provider or
 field does not decrypt. Each value carries the id of the master key that wrote it (a keyed
 hash, never the key), so a vault built with the current key plus the previous ones can read
-old values and :mod:`task_master_llm.rotation` can re-encrypt them.
+old values and :meth:`Vault.reencrypt` writes them anew (like Fernet's ``MultiFernet``).
+
+Pure crypto: nothing here knows how a value is stored (that is
+:mod:`task_master_llm.store.keys`).
 
 Values written by the original JavaScript Task Master have no key id and no associated data;
 they still decrypt, trying the current key first and then each previous key.
@@ -22,11 +25,9 @@ import binascii
 import hashlib
 import hmac
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from bson.binary import Binary
 from Crypto.Cipher import AES
 from Crypto.Random import get_random_bytes
 
@@ -194,8 +195,8 @@ class Vault:
                 raise DecryptionError()
             if value.key_id is None:
                 # Legacy JavaScript record: no key id, no associated data.
-                for key in self._keys.values():
-                    plaintext = _open(key, value, None)
+                for candidate in self._keys.values():
+                    plaintext = _open(candidate, value, None)
                     if plaintext is not None:
                         return plaintext
                 raise DecryptionError()
@@ -236,31 +237,6 @@ def _open(key: bytes, value: EncryptedValue, aad: bytes | None) -> str | None:
         return None
 
 
-def to_document(value: EncryptedValue) -> dict[str, Any]:
-    """The Prisma fields for ``value``: byte fields as BSON binary, plus ``apiKeyKeyId``."""
-    return {
-        "encryptedApiKey": Binary(value.ciphertext),
-        "apiKeyNonce": Binary(value.nonce),
-        "apiKeyTag": Binary(value.tag),
-        "apiKeyKeyId": value.key_id,
-    }
-
-
-def from_document(doc: Mapping[str, Any]) -> EncryptedValue | None:
-    """Read the encrypted key off a provider document; None when it has no
-    ``encryptedApiKey``. Missing nonce or tag give empty bytes, which fail to decrypt."""
-    ciphertext = doc.get("encryptedApiKey")
-    if ciphertext is None:
-        return None
-    key_id = doc.get("apiKeyKeyId")
-    return EncryptedValue(
-        ciphertext=bytes(ciphertext),
-        nonce=bytes(doc.get("apiKeyNonce") or b""),
-        tag=bytes(doc.get("apiKeyTag") or b""),
-        key_id=key_id if isinstance(key_id, str) and key_id else None,
-    )
-
-
 __all__ = [
     "KEY_ENV",
     "KEY_HOWTO",
@@ -268,7 +244,6 @@ __all__ = [
     "EncryptedValue",
     "Vault",
     "associated_data",
-    "from_document",
     "key_id_for",
     "parse_master_key",
     "parse_previous_keys",

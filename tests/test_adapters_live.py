@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from standins.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES, FakeServer
+from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 
 TYPES = sorted(SERVER_CLASSES)
 WRONG_KEY = "sk-CANARY-123456789abcdef"

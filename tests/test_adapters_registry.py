@@ -156,7 +156,7 @@ def test_entry_points_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_registered_type_is_offered_by_the_page_and_the_api(app, admin) -> None:
-    from task_master_llm.page import provider_types
+    from task_master_llm.web.page import provider_types
 
     register_adapter(EchoAdapter)
     types = provider_types()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from task_master_llm.extension import get_state
 from task_master_llm.store.agents import AgentStore
+from task_master_llm.web.context import services_of
 from tests import llm_helpers
 from tests.conftest import make_app
 from tests.llm_helpers import bodies, gateway_app, login, make_agent, make_provider, register
@@ -231,7 +231,7 @@ class TestHostHook:
 
     def test_created_updated_deleted(self, gw_app, db, talon, models):
         registry = gw_app.extensions["task_master_llm"]
-        assert get_state(gw_app) is registry
+        assert services_of(gw_app) is registry
         from task_master_llm import LlmRegistry
 
         hook = LlmRegistry()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from task_master_llm import catalog
+from task_master_llm.adapters import catalog
 from task_master_llm.adapters.base import DiscoveredModel
 
 

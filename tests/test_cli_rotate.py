@@ -51,7 +51,7 @@ def test_rotate_key_cli_rotates_and_is_idempotent(db):
     state = only_new.extensions["task_master_llm"]
     for i, pid in enumerate(ids):
         doc = db.LlmProvider.find_one({"_id": ObjectId(pid)})
-        from task_master_llm.vault import from_document
+        from task_master_llm.store.keys import from_document
 
         plain = state.vault.decrypt(from_document(doc), record_id=pid, field="apiKey")
         assert plain == f"{CANARY_KEY}{i}"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from task_master_llm import netpolicy
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.errors import ProviderError, ValidationError
+from task_master_llm.net import policy as netpolicy
 
 
 @pytest.mark.parametrize("url", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from task_master_llm.api import API_BLUEPRINTS
+from task_master_llm.web.api import API_BLUEPRINTS
 
 
 def test_openapi_lists_every_api_route(app, member):

@@ -130,27 +130,23 @@ def _race_app(db, remove):
         {"providerModelId": "llama3", "displayName": "Llama 3"}]})
     mid = res.json["data"]["models"][0]["id"]
     state = app.extensions["task_master_llm"]
-    real_insert = state.agents.insert
+    real_insert = state.stores.agents.insert
 
     def insert(doc):
         with app.test_request_context():
             remove(state, pid, mid)
         return real_insert(doc)
 
-    state.agents.insert = insert
+    state.stores.agents.insert = insert
     return admin, state, mid
 
 
 def _provider_delete(state, pid, mid):
-    from task_master_llm.providers import ProviderService
-
-    ProviderService(state).delete(pid)
+    state.providers.delete(pid)
 
 
 def _model_force_delete(state, pid, mid):
-    from task_master_llm.models import ModelService
-
-    ModelService(state).delete(mid, force=True)
+    state.models.delete(mid, force=True)
 
 
 @pytest.mark.parametrize("remove", [_provider_delete, _model_force_delete])
@@ -158,9 +154,9 @@ def test_agent_created_during_a_delete_is_not_left_bound_to_a_missing_model(db, 
     admin, state, mid = _race_app(db, remove)
     res = admin.post("/api/agents", json={"name": "racer", "modelId": mid})
     assert res.status_code in (201, 400), res.json
-    for agent in state.agents.list():
+    for agent in state.stores.agents.all():
         if agent.get("modelId") is not None:
-            assert state.models.find(agent["modelId"]) is not None, "dangling modelId"
+            assert state.stores.models.find(agent["modelId"]) is not None, "dangling modelId"
     if res.status_code == 201:
         assert res.json["data"]["modelId"] is None
         assert res.json["data"]["model"] == "ollama/llama3"  # kept, like a detached agent
@@ -185,7 +181,7 @@ def test_models_registered_while_their_provider_is_deleted_leave_no_orphans(
     """The provider goes between the registration's check and its bulk write."""
     from bson import ObjectId
 
-    from task_master_llm.store.models import ModelStore
+    from task_master_llm.store import ModelStore
 
     res = admin.post("/api/llm/providers", json={"name": "gone", "providerType": "ollama"})
     pid = res.json["data"]["id"]

@@ -17,8 +17,9 @@ from Crypto.Cipher import AES
 from pymongo.collection import Collection
 from pymongo.errors import AutoReconnect
 
-from task_master_llm.rotation import RotationReport, rotate_collection
-from task_master_llm.vault import Vault, from_document, to_document
+from task_master_llm.core.rotation import RotationReport, rotate_collection
+from task_master_llm.store.keys import from_document, to_document
+from task_master_llm.vault import Vault
 
 LEGACY = json.loads((Path(__file__).parent / "data" / "legacy_js_vector.json").read_text("utf-8"))
 LEGACY_KEY = bytes.fromhex(LEGACY["key_hex"])

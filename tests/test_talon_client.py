@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from standins.talon import TALON_DEMO_TOKEN, TalonServer
 from task_master_llm.talon import (
     DISABLED_MESSAGE,
     SyncOutcome,
@@ -18,7 +19,6 @@ from task_master_llm.talon import (
     slugify,
     talon_id_for,
 )
-from standins.talon import TALON_DEMO_TOKEN, TalonServer
 
 CANARY = "sk-CANARY-TALON-0123456789"
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

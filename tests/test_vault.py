@@ -13,14 +13,13 @@ import pytest
 from bson.binary import Binary
 
 from task_master_llm.errors import ConfigurationError, DecryptionError
+from task_master_llm.store.keys import from_document, to_document
 from task_master_llm.vault import (
     EncryptedValue,
     Vault,
-    from_document,
     key_id_for,
     parse_master_key,
     parse_previous_keys,
-    to_document,
 )
 
 DATA = Path(__file__).parent / "data"

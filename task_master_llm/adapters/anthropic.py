@@ -96,9 +96,9 @@ class AnthropicAdapter(HttpProviderAdapter):
         return found
 
     def _model(self, item: dict[str, Any]) -> DiscoveredModel:
-        raw = {k: item[k] for k in ("id", "display_name", "created_at", "max_input_tokens",
-                                    "max_tokens", "lifecycle", "deprecated_at", "retires_at")
-               if k in item}
+        kept = ("id", "display_name", "created_at", "max_input_tokens", "max_tokens",
+                "lifecycle", "deprecated_at", "retires_at")
+        raw: dict[str, Any] = {k: item[k] for k in kept if k in item}
         modality = ["text"]
         decided: tuple[str, ...] = ()
         image = (item.get("capabilities") or {}).get("image_input")

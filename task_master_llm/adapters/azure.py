@@ -11,7 +11,6 @@ from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
-    ProviderFailure,
     error_dict,
     items_of,
 )
@@ -106,8 +105,9 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
         path = f"/openai/deployments/{quote(self.deployment, safe='')}"
         try:
             body = http.get_json(path, params={"api-version": DEPLOYMENTS_API_VERSION})
-        except ProviderFailure as err:
-            if err.error_kind == "not_found" and err.provider_code != DEPLOYMENT_NOT_FOUND:
+        except ProviderError as err:
+            if (err.http_status is not None and err.error_kind == "not_found"
+                    and err.provider_code != DEPLOYMENT_NOT_FOUND):
                 return None, False
             raise
         model = body.get("model") if isinstance(body, dict) else None

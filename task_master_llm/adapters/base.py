@@ -7,14 +7,12 @@ required methods; everything else (HTTP discipline, error mapping) is shared mac
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-if TYPE_CHECKING:
-    import requests
+from task_master_llm.errors import ErrorKind
+from task_master_llm.net.settings import HttpSettings
 
 
 @dataclass(frozen=True)
@@ -34,37 +32,13 @@ class ProviderConfig:
 
 
 @dataclass(frozen=True)
-class HttpSettings:
-    """How adapters talk HTTP. Built from the extension's config.
-
-    ``session_factory`` builds the ``requests.Session`` of one operation (None: the
-    default one, with the base-URL policy enforced at connect time); tests pass a factory
-    returning a session with a mock transport mounted. ``sleep`` waits between retries
-    (tests pass a recorder so they run instantly).
-    """
-
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0
-    max_retries: int = 2
-    backoff_base: float = 0.5
-    max_retry_after: float = 10.0
-    allow_private_networks: bool = True
-    show_concurrency: int = 8
-    max_redirects: int = 3
-    session_factory: Callable[[HttpSettings], requests.Session] | None = field(
-        default=None, repr=False, compare=False
-    )
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
-
-
-@dataclass(frozen=True)
 class ConnectionResult:
     """Outcome of :meth:`ProviderAdapter.test_connection`."""
 
     status: Literal["valid", "invalid"]
     message: str
     latency_ms: int | None = None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
 
 
 @dataclass
@@ -139,3 +113,13 @@ class ProviderAdapter(ABC):
     def talon_credentials(self, provider_model_id: str) -> dict[str, str]:
         """``{"model": "type/id", "apiKey": ..., "baseUrl": ...}`` for the gateway, keys
         with no value left out (the gateway refuses nulls)."""
+
+
+__all__ = [
+    "ConnectionResult",
+    "DiscoveredModel",
+    "FieldRule",
+    "HttpSettings",
+    "ProviderAdapter",
+    "ProviderConfig",
+]

@@ -16,19 +16,19 @@ from urllib.parse import urlsplit
 
 import requests
 
-from task_master_llm import catalog
+from task_master_llm.adapters import catalog
 from task_master_llm.adapters.base import ConnectionResult, DiscoveredModel, ProviderAdapter
 from task_master_llm.adapters.http import ProviderHttp, retry_after_seconds, sane_delay
-from task_master_llm.errors import ProviderError
-from task_master_llm.redaction import redact
+from task_master_llm.errors import ErrorKind, ProviderError
+from task_master_llm.net.redaction import redact
 
 log = logging.getLogger(__name__)
 
 #: ``{code: (error_kind, message template)}``; templates may use {provider}, {host},
 #: {status}, {code}, {org}, {deployment}, {retry}.
-ErrorTable = Mapping[str, tuple[str, str]]
+ErrorTable = Mapping[str, tuple[ErrorKind, str]]
 
-_STATUS_ERRORS: dict[int, tuple[str, str]] = {
+_STATUS_ERRORS: dict[int, tuple[ErrorKind, str]] = {
     400: ("bad_response", "{provider} at {host} rejected the request (400{code_note})."),
     401: ("auth", "{provider} rejected the API key (401{code_note}) - check the key."),
     402: ("quota", "{provider} refused the request for billing reasons (402) - check the "
@@ -40,14 +40,6 @@ _STATUS_ERRORS: dict[int, tuple[str, str]] = {
     429: ("rate_limited", "{provider} is rate limiting requests (429{code_note}) - try again "
                           "{retry}."),
 }
-
-
-class ProviderFailure(ProviderError):
-    """A :class:`ProviderError` that also remembers the provider's own error code."""
-
-    def __init__(self, message: str, *, error_kind: str, provider_code: str | None) -> None:
-        super().__init__(message, error_kind=error_kind)
-        self.provider_code = provider_code
 
 
 class HttpProviderAdapter(ProviderAdapter):
@@ -114,7 +106,7 @@ class HttpProviderAdapter(ProviderAdapter):
         """The base URL's host for messages."""
         return urlsplit(self.base_url).netloc or self.base_url
 
-    def classify(self, response: requests.Response) -> ProviderFailure:
+    def classify(self, response: requests.Response) -> ProviderError:
         """Turn a non-2xx response into an error: by provider code, then by status."""
         body = _json_or_none(response)
         code = self.error_code(body, response) if body is not None else None
@@ -140,7 +132,7 @@ class HttpProviderAdapter(ProviderAdapter):
             deployment=self.config.deployment_id or "",
             retry=f"in {retry:.0f}s" if retry and math.isfinite(retry) else "later",
         )
-        return ProviderFailure(message, error_kind=kind, provider_code=code)
+        return ProviderError(message, error_kind=kind, provider_code=code, http_status=status)
 
     def scrub(self, text: str, limit: int = 80) -> str:
         """Provider text safe to show: the key removed, single line, bounded length."""

@@ -10,7 +10,7 @@ call) owns one ``requests.Session``. It applies:
 * no redirect to another host or from https to http (same-host redirects are followed a
   few times by hand);
 * the base-URL policy on every resolved address and on the socket's peer address (the
-  transport in :mod:`task_master_llm.adapters.transport`);
+  transport in :mod:`task_master_llm.net.transport`);
 * errors translated at the boundary into :class:`ProviderError` with messages written
   here: never the text of a requests/urllib3 exception (those carry URLs and headers).
 
@@ -20,20 +20,19 @@ Keys travel only in headers, so urllib3's debug log (which prints URLs) never se
 from __future__ import annotations
 
 import email.utils
-import errno
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3.exceptions
 
-from task_master_llm.adapters.base import HttpSettings
-from task_master_llm.adapters.transport import default_session_factory
 from task_master_llm.errors import ProviderError
+from task_master_llm.net.failures import classify
+from task_master_llm.net.settings import HttpSettings
+from task_master_llm.net.transport import default_session_factory
 from task_master_llm.version import __version__
 
 log = logging.getLogger(__name__)
@@ -218,74 +217,43 @@ class ProviderHttp:
         return requested
 
     def _transport_error(self, exc: requests.RequestException, url: str) -> ProviderError:
-        """A message of our own for a failure with no HTTP status."""
+        """A message of our own for a failure with no HTTP status (see net.failures)."""
         host = urlsplit(url).netloc or self.host
-        chain = list(_exception_chain(exc))
         name = self.provider
-        if isinstance(exc, requests.ConnectTimeout):
+        kind = classify(exc)
+        if kind == "connect_timeout":
             return ProviderError(
                 f"Connecting to {name} at {host} timed out after "
                 f"{self.settings.connect_timeout:g}s - check the base URL and that the host "
                 "is reachable from this server (firewall, VPN).",
                 error_kind="timeout",
             )
-        if isinstance(exc, requests.ReadTimeout) or any(
-            isinstance(e, (urllib3.exceptions.ReadTimeoutError, TimeoutError)) for e in chain
-        ):
+        if kind == "read_timeout":
             return ProviderError(
                 f"{name} at {host} accepted the connection but did not answer within "
                 f"{self.settings.read_timeout:g}s - try again later.",
                 error_kind="timeout",
             )
-        if isinstance(exc, requests.exceptions.SSLError):
-            return ProviderError(
-                f"The TLS handshake with {host} failed (certificate or protocol mismatch) - "
-                "check the base URL's scheme (http/https) and the server's certificate.",
-                error_kind="network",
-            )
-        if any(isinstance(e, urllib3.exceptions.NameResolutionError) for e in chain):
-            return ProviderError(
-                f"The host name {urlsplit(url).hostname} could not be resolved (DNS) - "
-                "check the base URL.",
-                error_kind="network",
-            )
-        if any(isinstance(e, ConnectionRefusedError) for e in chain) or any(
-            getattr(e, "errno", None) == errno.ECONNREFUSED for e in chain
-        ):
-            base = f"{urlsplit(url).scheme}://{host}"
-            return ProviderError(
-                f"Nothing answers at {base} (connection refused) - {self.refused_hint}",
-                error_kind="network",
-            )
-        if isinstance(exc, requests.ConnectionError):
+        messages = {
+            "tls": f"The TLS handshake with {host} failed (certificate or protocol mismatch) "
+                   "- check the base URL's scheme (http/https) and the server's certificate.",
+            "dns": f"The host name {urlsplit(url).hostname} could not be resolved (DNS) - "
+                   "check the base URL.",
+            "refused": f"Nothing answers at {urlsplit(url).scheme}://{host} (connection "
+                       f"refused) - {self.refused_hint}",
+            "url": f"The base URL of {name} is not a valid URL.",
+        }
+        if kind in messages:
+            return ProviderError(messages[kind], error_kind="network")
+        if kind == "reset" or isinstance(exc, requests.ConnectionError):
             return ProviderError(
                 f"The connection to {name} at {host} failed or was closed before an answer - "
                 "check the base URL and the network.",
                 error_kind="network",
             )
-        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
-            return ProviderError(
-                f"The base URL of {name} is not a valid URL.", error_kind="network"
-            )
         return ProviderError(
             f"The request to {name} at {host} failed ({type(exc).__name__}).",
             error_kind="network",
-        )
-
-
-def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, its ``reason``/``args[0]``/cause/context, transitively (bounded)."""
-    seen: set[int] = set()
-    todo: list[Any] = [exc]
-    while todo and len(seen) < 32:
-        current = todo.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo.extend(
-            [getattr(current, "reason", None), current.__cause__, current.__context__,
-             *current.args]
         )
 
 

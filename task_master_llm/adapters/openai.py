@@ -11,11 +11,11 @@ from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
-    ProviderFailure,
     error_dict,
     items_of,
 )
 from task_master_llm.adapters.http import ProviderHttp
+from task_master_llm.errors import ProviderError
 
 #: A restricted key without the "Models: Read" scope: OpenAI sends no code for it.
 MISSING_MODEL_SCOPE = "missing_scope:api.model.read"
@@ -39,7 +39,7 @@ class OpenAIAdapter(HttpProviderAdapter):
 
     type_name = "openai"
     display_name = "OpenAI"
-    default_base_url = "https://api.openai.com/v1"
+    default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
     fields = FieldRule(api_key="required", base_url="optional", org_id="optional")
 
     ERRORS: ClassVar[ErrorTable] = {
@@ -93,7 +93,7 @@ class OpenAIAdapter(HttpProviderAdapter):
         OpenAI authenticated it, and it can still chat."""
         try:
             body = http.get_json("/models")
-        except ProviderFailure as err:
+        except ProviderError as err:
             if err.provider_code != MISSING_MODEL_SCOPE:
                 raise
             return (

@@ -33,7 +33,6 @@ class AgentStore:
             partialFilterExpression={"talonId": {"$type": "string"}},
         )
 
-    # --- added for agents and Talon sync (issue 4) ------------------------------------
     def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Insert a new agent. A duplicate name is a 409; a duplicate ``talonId`` re-raises
         :class:`DuplicateKeyError` so the caller can pick the next id and retry."""
@@ -57,7 +56,7 @@ class AgentStore:
             raise NotFound(f"No agent with id {str(agent_id)[:64]!r}.")
         return doc
 
-    def list(self) -> list[dict[str, Any]]:
+    def all(self) -> list[dict[str, Any]]:
         """Every agent, by name."""
         return list(self.collection.find({}).sort([("name", 1), ("_id", 1)]))
 

@@ -18,6 +18,17 @@ def utcnow() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+def iso(value: datetime | None) -> str | None:
+    """A stored date as the API writes it: ISO 8601 in UTC, milliseconds, ``Z``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
 def parse_object_id(value: Any, what: str = "record") -> ObjectId:
     """Turn a URL or body id into an ObjectId; a malformed id is a 404, never a 500."""
     if isinstance(value, ObjectId):

@@ -13,6 +13,9 @@ from pymongo.errors import BulkWriteError
 from task_master_llm.errors import NotFound
 from task_master_llm.store.base import ensure_index, maybe_object_id, utcnow
 
+#: the provider facts a model carries; each has a source in ``meta.sources``
+FACT_FIELDS = ("displayName", "modality", "contextWindow", "inputCostPer1k", "outputCostPer1k")
+
 
 class ModelStore:
     """Registered models. ``(providerId, providerModelId)`` is unique in the database."""
@@ -53,7 +56,6 @@ class ModelStore:
         """Remove every model of a provider; returns how many went."""
         return self.collection.delete_many({"providerId": provider_id}).deleted_count
 
-    # --- added for the model registry (issue 4) ---------------------------------------
     def find(self, model_id: Any) -> dict[str, Any] | None:
         """One model by id, or None (a malformed id is simply not found)."""
         oid = maybe_object_id(model_id)
@@ -66,7 +68,7 @@ class ModelStore:
             raise NotFound(f"No model with id {str(model_id)[:64]!r}.")
         return doc
 
-    def by_ids(self, ids: list[ObjectId]) -> dict[ObjectId, dict[str, Any]]:
+    def by_ids(self, ids: list[ObjectId]) -> dict[Any, dict[str, Any]]:
         """Models keyed by id, for joining onto agents in one query."""
         if not ids:
             return {}

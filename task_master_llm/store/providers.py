@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.errors import Conflict, NotFound
 from task_master_llm.store.base import ensure_index, parse_object_id, utcnow
+from task_master_llm.store.summaries import PROVIDER_SUMMARY
 
 
 class ProviderStore:
@@ -59,7 +60,7 @@ class ProviderStore:
             return None
         return self.collection.find_one({"_id": oid})
 
-    def list(self) -> list[dict[str, Any]]:
+    def all(self) -> list[dict[str, Any]]:
         """Every provider that is not being deleted, by name."""
         return list(self.collection.find({"deleting": {"$ne": True}}).sort("name", 1))
 
@@ -68,6 +69,17 @@ class ProviderStore:
         if not ids:
             return {}
         return {d["_id"]: d for d in self.collection.find({"_id": {"$in": list(set(ids))}})}
+
+    def summaries(self, ids: list[ObjectId]) -> dict[Any, dict[str, Any]]:
+        """The summary fields of these providers (never key material), in one query."""
+        if not ids:
+            return {}
+        cursor = self.collection.find({"_id": {"$in": list(set(ids))}}, PROVIDER_SUMMARY)
+        return {d["_id"]: d for d in cursor}
+
+    def deleting_ids(self) -> list[ObjectId]:
+        """Ids of providers whose delete has begun (their models are hidden)."""
+        return [d["_id"] for d in self.collection.find({"deleting": True}, {"_id": 1})]
 
     def update(
         self,

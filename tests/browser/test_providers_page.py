@@ -110,7 +110,7 @@ def test_failed_test_shows_the_providers_message(page, live: LiveApp) -> None:
     row.get_by_role("button", name="Test").click()
     result = row.locator("output.llm-test-result")
     expect(result).to_contain_text("Invalid")
-    provider = live.app.extensions["task_master_llm"].providers.collection.find_one(
+    provider = live.app.extensions["task_master_llm"].stores.providers.collection.find_one(
         {"name": "Google wrong key"}
     )
     assert provider["statusMessage"]

@@ -95,7 +95,7 @@ def test_toggle_failure_rolls_back_with_a_message(page, live: LiveApp) -> None:
     switch = page.get_by_role("switch").first
     expect(switch).to_be_checked()
     # the model disappears behind the page's back: the PATCH answers 404
-    live.app.extensions["task_master_llm"].models.collection.delete_many({})
+    live.app.extensions["task_master_llm"].stores.models.collection.delete_many({})
     switch.click()  # not uncheck(): the page puts it back, which uncheck() calls an error
     expect(page.locator("#llm-flash")).to_contain_text("Could not disable")
     expect(switch).to_be_checked()
@@ -116,7 +116,8 @@ def test_model_delete_in_use_asks_again_and_detaches(page, live: LiveApp) -> Non
     confirm.get_by_role("button", name="Delete and detach agents").click()
     expect(confirm).to_be_hidden()
     expect(page.locator("#models-empty")).to_be_visible()
-    agent = live.app.extensions["task_master_llm"].agents.collection.find_one({"name": "Sticky"})
+    agents = live.app.extensions["task_master_llm"].stores.agents.collection
+    agent = agents.find_one({"name": "Sticky"})
     assert agent.get("modelId") is None
 
 

@@ -35,7 +35,8 @@ def test_in_use_question_focuses_cancel_and_speaks_plainly(page, live: LiveApp) 
     expect(text).not_to_contain_text("force")
     page.keyboard.press("Enter")  # Cancel
     expect(confirm).to_be_hidden()
-    agent = live.app.extensions["task_master_llm"].agents.collection.find_one({"name": "Sticky"})
+    agents = live.app.extensions["task_master_llm"].stores.agents.collection
+    agent = agents.find_one({"name": "Sticky"})
     assert str(agent.get("modelId")) == seeded["models"][0]["id"]
 
 

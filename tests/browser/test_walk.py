@@ -98,7 +98,7 @@ def test_walk_from_empty_registry_to_synced_agent(page, live: LiveApp, timings) 
     values = [v for v in options.evaluate_all("els => els.map(e => e.value)") if v]
     assert len(values) == 1, texts
     registered = {m["providerModelId"]: str(m["_id"])
-                  for m in live.app.extensions["task_master_llm"].models.collection.find()}
+                  for m in live.app.extensions["task_master_llm"].stores.models.collection.find()}
     assert values == [registered[enabled_id]]
     model_select.select_option(value=values[0])
     dialog.get_by_label(re.compile("^Soul")).fill("Precise and kind.")

@@ -25,15 +25,22 @@ from typing import Any, Literal
 from pymongo.collection import Collection
 
 from task_master_llm.errors import DecryptionError
-from task_master_llm.vault import EncryptedValue, Vault, from_document, to_document
+from task_master_llm.store.keys import (
+    AAD_FIELD,
+    CIPHER_FIELDS,
+    KEY_ID_FIELD,
+    from_document,
+    matching,
+    to_document,
+)
+from task_master_llm.vault import EncryptedValue, Vault
 
 log = logging.getLogger(__name__)
 
 #: What happened to one record; passed to ``on_record``.
 Outcome = Literal["rotated", "already_current", "failed", "skipped"]
 
-_FIELDS = ("encryptedApiKey", "apiKeyNonce", "apiKeyTag", "apiKeyKeyId")
-_PROJECTION = dict.fromkeys(_FIELDS, 1)
+_PROJECTION = dict.fromkeys((*CIPHER_FIELDS, KEY_ID_FIELD), 1)
 _ATTEMPTS = 3
 
 
@@ -73,7 +80,7 @@ def rotate_collection(
     vault: Vault,
     *,
     dry_run: bool = False,
-    field: str = "apiKey",
+    field: str = AAD_FIELD,
     on_record: Callable[[str, Outcome], None] | None = None,
 ) -> RotationReport:
     """Re-encrypt under ``vault``'s current key every document whose ``encryptedApiKey``
@@ -86,7 +93,8 @@ def rotate_collection(
     """
     report = RotationReport(total=0, rotated=0, already_current=0, failed=0, dry_run=dry_run)
     # Ids first: updating while iterating a cursor could show a document twice.
-    ids = [doc["_id"] for doc in collection.find({"encryptedApiKey": {"$ne": None}}, {"_id": 1})]
+    with_key = {CIPHER_FIELDS[0]: {"$ne": None}}
+    ids = [doc["_id"] for doc in collection.find(with_key, {"_id": 1})]
     for _id in ids:
         record_id = str(_id)
         outcome = _rotate_one(collection, vault, _id, record_id, field, dry_run)
@@ -153,8 +161,8 @@ def _verify(
     # stays readable with the old key.
     restore: dict[str, Any] = {"$set": to_document(old)}
     if old.key_id is None:
-        del restore["$set"]["apiKeyKeyId"]
-        restore["$unset"] = {"apiKeyKeyId": ""}
+        del restore["$set"][KEY_ID_FIELD]
+        restore["$unset"] = {KEY_ID_FIELD: ""}
     collection.update_one(_match(_id, stored), restore)
     log.warning("key rotation: record %s failed verification after writing; restored", record_id)
     return "failed"
@@ -162,8 +170,19 @@ def _verify(
 
 def _match(_id: Any, value: EncryptedValue) -> Mapping[str, Any]:
     """A filter matching the record only while it still holds exactly ``value``."""
-    current = to_document(value)
-    return {"_id": _id, **{name: current[name] for name in _FIELDS[:3]}}
+    return {"_id": _id, **matching(value)}
 
 
-__all__ = ["Outcome", "RotationReport", "rotate_collection"]
+class KeyRotation:
+    """``flask llm rotate-key`` for one app: its provider collection and its vault."""
+
+    def __init__(self, collection: Collection, vault: Vault) -> None:
+        self.collection = collection
+        self.vault = vault
+
+    def run(self, *, dry_run: bool = False) -> RotationReport:
+        """Rotate every provider key; see :func:`rotate_collection`."""
+        return rotate_collection(self.collection, self.vault, dry_run=dry_run)
+
+
+__all__ = ["KeyRotation", "Outcome", "RotationReport", "rotate_collection"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from task_master_llm.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
-from task_master_llm.schemas.models import ProviderSummarySchema
+from task_master_llm.web.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
+from task_master_llm.web.schemas.models import ProviderSummarySchema
 
 _NAME = validate.Length(min=1, max=100)
 _ROLE = validate.Length(max=200)

@@ -1,4 +1,4 @@
-"""The requests transport of every adapter: the base-URL policy at connect time.
+"""The requests sessions of outbound calls; for adapters, the base-URL policy at connect time.
 
 Before each request every address of the host is checked (a clear early error); at
 connect time the socket's peer address is checked again, so a DNS answer that changes
@@ -7,6 +7,7 @@ between the two cannot slip a refused address through.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,8 +16,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from task_master_llm.adapters.base import HttpSettings
-from task_master_llm.netpolicy import address_problem, check_address, check_host
+from task_master_llm.net.policy import address_problem, check_address, check_host
+from task_master_llm.net.settings import HttpSettings
 
 
 class _PeerCheckMixin:
@@ -69,12 +70,22 @@ class PolicyHTTPAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(_POOLS[self.allow_private])
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Check every address of the host first, then send as requests does."""
         parts = urlsplit(request.url or "")
         if parts.hostname:
             port = parts.port or (443 if parts.scheme == "https" else 80)
             check_host(parts.hostname, port, allow_private=self.allow_private)
-        return super().send(request, **kwargs)
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert,
+                            proxies=proxies)
 
 
 def default_session_factory(settings: HttpSettings) -> requests.Session:
@@ -91,4 +102,13 @@ def default_session_factory(settings: HttpSettings) -> requests.Session:
     )
     session.mount("http://", transport)
     session.mount("https://", transport)
+    return session
+
+
+def plain_session_factory(settings: HttpSettings) -> requests.Session:
+    """A session with no environment influence and no address policy: for the Talon
+    gateway, whose URL the operator configures (it may well be on a private network)."""
+    session = requests.Session()
+    # a ~/.netrc entry for the gateway host would replace our Bearer header
+    session.trust_env = False
     return session

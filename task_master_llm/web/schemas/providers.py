@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from task_master_llm.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
+from task_master_llm.web.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
 
 _NAME = validate.Length(min=1, max=100)
 _SHORT = validate.Length(min=1, max=200)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from task_master_llm.extension import get_state
+from task_master_llm.talon import DISABLED_MESSAGE
+from task_master_llm.web.context import current_services
 
 llm_cli = AppGroup("llm", help="LLM Model Registry maintenance.")
 
@@ -18,10 +19,7 @@ def rotate_key(dry_run: bool) -> None:
     Old records are read with LLM_ENCRYPTION_KEY_PREVIOUS (comma-separated old keys).
     Safe to run again: records already under the current key are left alone.
     """
-    from task_master_llm.rotation import rotate_collection
-
-    state = get_state()
-    report = rotate_collection(state.providers.collection, state.vault, dry_run=dry_run)
+    report = current_services().rotation.run(dry_run=dry_run)
     click.echo(report.summary())
     if report.failed:
         raise SystemExit(1)
@@ -35,9 +33,7 @@ def migrate_agents(dry_run: bool) -> None:
     Matches "providerType/providerModelId", or a bare id with exactly one registered match.
     Prints matched, unmatched and ambiguous counts. Safe to run twice.
     """
-    from task_master_llm.migration import migrate_legacy_agents
-
-    click.echo(migrate_legacy_agents(get_state(), dry_run=dry_run).summary())
+    click.echo(current_services().migration.run(dry_run=dry_run).summary())
 
 
 @llm_cli.command("sync-agents")
@@ -46,15 +42,12 @@ def migrate_agents(dry_run: bool) -> None:
 @click.option("--all", "which", flag_value="all", help="Every agent.")
 def sync_agents(which: str) -> None:
     """Push agents to the Talon gateway again and print the outcome counts."""
-    from task_master_llm.agents import AgentService
-    from task_master_llm.talon import DISABLED_MESSAGE
-
-    service = AgentService(get_state())
-    if not service.gateway.client.enabled:
+    services = current_services()
+    if not services.talon.enabled:
         click.echo(f"{DISABLED_MESSAGE}; nothing to do.")
         return
     statuses = None if which == "all" else ["failed", "pending", "disabled"]
-    counts = service.sync_by_status(statuses)
+    counts = services.agents.sync_by_status(statuses)
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
     if counts.get("failed"):
         raise SystemExit(1)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, pre_load
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from task_master_llm.errors import ValidationError
+from task_master_llm.store import iso
 
 
 class ObjectIdField(fields.Field):
@@ -31,19 +31,22 @@ class UtcDateTime(fields.Field):
     """A BSON date dumped as ISO 8601 in UTC with a ``Z``."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
-        return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso(value)
 
 
-def to_utc(value: datetime | None) -> datetime | None:
-    """Normalise a datetime to aware UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+class FlagField(fields.Field):
+    """A query-string flag such as ``?force=true``: true/1/yes/on or false/0/no/off/empty."""
+
+    _TRUE = frozenset({"1", "true", "yes", "on"})
+    _FALSE = frozenset({"", "0", "false", "no", "off"})
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        text = (value or "").strip().lower() if isinstance(value, str) else None
+        if text in self._TRUE:
+            return True
+        if text in self._FALSE:
+            return False
+        raise MarshmallowValidationError("Not a boolean.")
 
 
 class StrippedSchema(Schema):

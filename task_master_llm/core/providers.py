@@ -1,36 +1,29 @@
 """Provider service: create, edit, delete, test and discover, on top of the stores.
 
-The plaintext key exists here only between :meth:`ProviderService.adapter_for` decrypting
-it and the adapter using it; it is never returned, logged or put in an error.
+Keys are encrypted and decrypted by :class:`~task_master_llm.core.credentials.Credentials`;
+the plaintext exists only while an adapter uses it and is never returned, logged or put in
+an error.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bson import ObjectId
 
-from task_master_llm.adapters import get_adapter_class
-from task_master_llm.adapters.base import (
+from task_master_llm.adapters import (
     ConnectionResult,
     DiscoveredModel,
     ProviderAdapter,
-    ProviderConfig,
+    get_adapter_class,
 )
-from task_master_llm.errors import (
-    DecryptionError,
-    NotFound,
-    ProviderKeyUnreadable,
-    ValidationError,
-)
-from task_master_llm.netpolicy import validate_base_url
-from task_master_llm.store import parse_object_id, utcnow
-from task_master_llm.vault import from_document, to_document
-
-if TYPE_CHECKING:
-    from task_master_llm.extension import RegistryState
+from task_master_llm.core.credentials import Credentials
+from task_master_llm.core.links import AgentLinks
+from task_master_llm.errors import NotFound, ValidationError
+from task_master_llm.net.policy import validate_base_url
+from task_master_llm.store import ModelStore, ProviderStore, keys, parse_object_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +34,27 @@ _RULED_FIELDS = {
     "orgId": "org_id",
     "deploymentId": "deployment_id",
 }
-_KEY_FIELDS = ("encryptedApiKey", "apiKeyNonce", "apiKeyTag", "apiKeyKeyId", "apiKeyLast4")
-
-
-def last4(api_key: str) -> str:
-    """The last four characters shown as ``****abcd`` (fewer for very short keys)."""
-    return api_key[-4:] if len(api_key) >= 8 else ""
 
 
 class ProviderService:
     """Everything the provider routes do, independent of Flask."""
 
-    def __init__(self, state: RegistryState) -> None:
-        self.state = state
-        self.store = state.providers
-        self.models = state.models
+    def __init__(
+        self,
+        store: ProviderStore,
+        models: ModelStore,
+        credentials: Credentials,
+        agents: AgentLinks,
+    ) -> None:
+        self.store = store
+        self.models = models
+        self.credentials = credentials
+        self.agents = agents
 
     # --- reads -----------------------------------------------------------------------
-    def list(self) -> list[dict[str, Any]]:
+    def all(self) -> list[dict[str, Any]]:
         """All providers as API objects, with their model counts (two queries)."""
-        docs = self.store.list()
+        docs = self.store.all()
         counts = self.models.count_by_provider([d["_id"] for d in docs])
         return [self.to_api(d, counts.get(d["_id"], 0)) for d in docs]
 
@@ -72,8 +66,8 @@ class ProviderService:
     def to_api(self, doc: Mapping[str, Any], model_count: int) -> dict[str, Any]:
         """A document plus derived fields; the schema drops everything else."""
         cls = get_adapter_class(doc["providerType"])
-        has_key = bool(doc.get("encryptedApiKey"))
-        tail = doc.get("apiKeyLast4") or ""
+        has_key = keys.has_key(doc)
+        tail = doc.get(keys.LAST4_FIELD) or ""
         optional = ("baseUrl", "orgId", "deploymentId", "statusMessage", "lastErrorKind",
                     "lastValidatedAt", "lastLatencyMs")
         return {
@@ -102,7 +96,7 @@ class ProviderService:
             if values[field] is not None:
                 doc[field] = values[field]
         if values["apiKey"]:
-            doc.update(self._encrypt_key(doc["_id"], values["apiKey"]))
+            doc.update(self.credentials.encrypt(doc["_id"], values["apiKey"]))
         doc = self.store.insert(doc)
         log.info("provider created id=%s type=%s", doc["_id"], doc["providerType"])
         return self.to_api(doc, 0)
@@ -119,7 +113,7 @@ class ProviderService:
             )
         merged = {
             # an unchanged stored key counts as present (its plaintext is not needed here)
-            "apiKey": data["apiKey"] if "apiKey" in data else bool(doc.get("encryptedApiKey")),
+            "apiKey": data["apiKey"] if "apiKey" in data else keys.has_key(doc),
             "baseUrl": data.get("baseUrl", doc.get("baseUrl")),
             "orgId": data.get("orgId", doc.get("orgId")),
             "deploymentId": data.get("deploymentId", doc.get("deploymentId")),
@@ -137,9 +131,9 @@ class ProviderService:
                     set_fields[field] = data[field]
         if "apiKey" in data:
             if data["apiKey"]:
-                set_fields.update(self._encrypt_key(doc["_id"], data["apiKey"]))
+                set_fields.update(self.credentials.encrypt(doc["_id"], data["apiKey"]))
             else:
-                unset.extend(_KEY_FIELDS)
+                unset.extend(keys.KEY_FIELDS)
         # what the last test proved no longer holds; what the gateway holds is stale
         changed = {
             f for f in _RULED_FIELDS if f in data and (f == "apiKey" or data[f] != doc.get(f))
@@ -149,7 +143,7 @@ class ProviderService:
         credentials_changed = bool(changed & {"apiKey", "baseUrl", "deploymentId"})
         new = self.store.update(doc["_id"], set_fields, tuple(unset))
         if credentials_changed:
-            self.state.on_provider_credentials_changed(new["_id"])
+            self.agents.resync_provider(new["_id"])
         count = self.models.count_by_provider([new["_id"]]).get(new["_id"], 0)
         return self.to_api(new, count)
 
@@ -166,7 +160,7 @@ class ProviderService:
             raise NotFound(f"No provider with id {str(provider_id)[:64]!r}.")
         self.store.mark_deleting(oid)
         model_ids = self.models.ids_by_provider(oid)
-        detached = self.state.on_models_removing(model_ids)
+        detached = self.agents.detach_from_models(model_ids)
         deleted = self.models.delete_by_provider(oid)
         self.store.remove(oid)
         log.info("provider deleted id=%s models=%d agents=%d", oid, deleted, len(detached))
@@ -175,27 +169,7 @@ class ProviderService:
     # --- upstream --------------------------------------------------------------------
     def adapter_for(self, doc: Mapping[str, Any]) -> ProviderAdapter:
         """An adapter with the decrypted key; a key that won't decrypt is a clean 409."""
-        cls = get_adapter_class(doc["providerType"])
-        api_key = self.decrypt_key(doc)
-        config = ProviderConfig(
-            provider_type=doc["providerType"],
-            name=doc.get("name", ""),
-            base_url=doc.get("baseUrl"),
-            api_key=api_key,
-            org_id=doc.get("orgId"),
-            deployment_id=doc.get("deploymentId"),
-        )
-        return cls(config, self.state.http_settings)
-
-    def decrypt_key(self, doc: Mapping[str, Any]) -> str | None:
-        """The plaintext key of a provider document, or None when it has none."""
-        value = from_document(doc)
-        if value is None:
-            return None
-        try:
-            return self.state.vault.decrypt(value, record_id=str(doc["_id"]), field="apiKey")
-        except DecryptionError:
-            raise ProviderKeyUnreadable(doc.get("name", str(doc["_id"]))) from None
+        return self.credentials.adapter_for(doc)
 
     def test(self, provider_id: Any) -> ConnectionResult:
         """Run the adapter's connection test and store the outcome on the provider."""
@@ -236,10 +210,6 @@ class ProviderService:
         return out
 
     # --- helpers ---------------------------------------------------------------------
-    def _encrypt_key(self, provider_id: ObjectId, api_key: str) -> dict[str, Any]:
-        value = self.state.vault.encrypt(api_key, record_id=str(provider_id), field="apiKey")
-        return {**to_document(value), "apiKeyLast4": last4(api_key)}
-
     def _check_fields(
         self,
         cls: type[ProviderAdapter],

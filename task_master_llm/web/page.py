@@ -16,15 +16,18 @@ own templates can ask the same questions.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_login import current_user
 
 from task_master_llm.adapters.registry import BUILTIN_ADAPTERS, adapter_types
-from task_master_llm.extension import get_state
+from task_master_llm.web.context import current_settings
 
 PAGE_BLUEPRINT = "task_master_llm_page"
+#: the package folder, which holds ``templates/`` and ``static/``
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 _RULES = (("apiKey", "api_key"), ("baseUrl", "base_url"), ("orgId", "org_id"),
           ("deploymentId", "deployment_id"))
@@ -64,23 +67,23 @@ def llm_is_admin() -> bool:
     """Whether the logged-in user is a registry admin (False when nobody is logged in)."""
     if not getattr(current_user, "is_authenticated", False):
         return False
-    return bool(get_state().settings.is_admin(current_user))
+    return bool(current_settings().hooks.is_admin(current_user))
 
 
 def _can_manage_agents() -> bool:
     if not getattr(current_user, "is_authenticated", False):
         return False
-    return bool(get_state().settings.can_manage_agents(current_user))
+    return bool(current_settings().hooks.can_manage_agents(current_user))
 
 
 def llm_page_urls() -> dict[str, str]:
     """URLs the pages and the host's navigation need."""
-    settings = get_state().settings
+    urls = current_settings().urls
     return {
         "registry": url_for(f"{PAGE_BLUEPRINT}.registry"),
         "agents": url_for(f"{PAGE_BLUEPRINT}.agents"),
-        "llmApi": settings["TASK_MASTER_LLM_URL_PREFIX"].rstrip("/"),
-        "agentsApi": settings["TASK_MASTER_LLM_AGENTS_URL_PREFIX"].rstrip("/"),
+        "llmApi": urls.api.rstrip("/"),
+        "agentsApi": urls.agents_api.rstrip("/"),
     }
 
 
@@ -127,6 +130,7 @@ def make_page_blueprint() -> Blueprint:
     bp = Blueprint(
         PAGE_BLUEPRINT,
         __name__,
+        root_path=str(PACKAGE_ROOT),
         template_folder="templates",
         static_folder="static",
         static_url_path="/static",

@@ -6,7 +6,7 @@ Two checks, at two moments:
   ``user:password@`` (credentials belong in the encrypted key field, not in a URL that
   ends up in logs).
 * :func:`check_address` when connecting, on every address the name resolves to and again
-  on the socket's peer address (see :mod:`task_master_llm.adapters.http`), so a DNS answer
+  on the socket's peer address (see :mod:`task_master_llm.net.transport`), so a DNS answer
   that changes between the check and the connect cannot reach a refused address.
 
 Link-local addresses (169.254.0.0/16, fe80::/10) and the cloud metadata endpoints are

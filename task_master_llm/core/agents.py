@@ -4,7 +4,9 @@ Every change is saved first with ``talonSyncStatus: "pending"``; then the gatewa
 called (POST on create, PUT on update and retries, DELETE on delete) and the outcome
 (``synced``, ``failed`` with the reason, or ``disabled``) is stored on the agent and
 returned as ``talonSync``. Only this package's fields are ever written (``$set``/``$unset``),
-so host fields survive. The gateway calls live in :mod:`task_master_llm.agent_sync`.
+so host fields survive. The gateway calls live in :mod:`task_master_llm.core.agent_sync`.
+
+The service is also the providers' and models' :class:`~task_master_llm.core.links.AgentLinks`.
 """
 
 from __future__ import annotations
@@ -12,20 +14,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from task_master_llm.agent_sync import AgentSync, iso, talon_sync
+from task_master_llm.core.agent_sync import AgentSync, talon_sync
 from task_master_llm.errors import Conflict, GatewayError, ValidationError
-from task_master_llm.models import PROVIDER_SUMMARY, model_string, provider_summary
-from task_master_llm.store import parse_object_id, utcnow
-from task_master_llm.talon import TalonClient, talon_id_for
-
-if TYPE_CHECKING:
-    from task_master_llm.extension import RegistryState
+from task_master_llm.store import (
+    AgentStore,
+    ModelStore,
+    ProviderStore,
+    iso,
+    model_string,
+    parse_object_id,
+    provider_summary,
+    utcnow,
+)
+from task_master_llm.talon import talon_id_for
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +46,22 @@ _BLANK = dict.fromkeys(("role", "modelId", "model", "talonId", "soul", "guardrai
 class AgentService:
     """Everything the agent routes, the host hook and the commands do."""
 
-    def __init__(self, state: RegistryState, client: TalonClient | None = None) -> None:
-        self.state = state
-        self.store = state.agents
-        self.gateway = AgentSync(state, client)
+    def __init__(
+        self,
+        store: AgentStore,
+        models: ModelStore,
+        providers: ProviderStore,
+        gateway: AgentSync,
+    ) -> None:
+        self.store = store
+        self.models = models
+        self.providers = providers
+        self.gateway = gateway
 
     # --- reads -----------------------------------------------------------------------
-    def list(self) -> list[dict[str, Any]]:
+    def all(self) -> list[dict[str, Any]]:
         """Every agent with its ``llmModel`` relation (three queries in all)."""
-        return self.with_models(self.store.list())
+        return self.with_models(self.store.all())
 
     def get(self, agent_id: Any) -> dict[str, Any]:
         """One agent with its ``llmModel`` relation."""
@@ -55,12 +69,8 @@ class AgentService:
 
     def with_models(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Attach model + provider summary to each agent: one query per collection."""
-        models = self.state.models.by_ids([d["modelId"] for d in docs if d.get("modelId")])
-        pids = list({m["providerId"] for m in models.values()})
-        providers = {}
-        if pids:
-            cursor = self.state.providers.collection.find({"_id": {"$in": pids}}, PROVIDER_SUMMARY)
-            providers = {p["_id"]: p for p in cursor}
+        models = self.models.by_ids([d["modelId"] for d in docs if d.get("modelId")])
+        providers = self.providers.summaries([m["providerId"] for m in models.values()])
         out = []
         for doc in docs:
             model = models.get(doc.get("modelId")) if doc.get("modelId") else None
@@ -173,23 +183,27 @@ class AgentService:
             counts[state["status"]] = counts.get(state["status"], 0) + 1
         return counts
 
-    # --- listeners (called by the provider and model services) -----------------------
-    def on_provider_credentials_changed(self, provider_id: Any) -> None:
+    # --- AgentLinks (called by the provider and model services) ----------------------
+    def agents_using(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """The agents bound to any of these models."""
+        return self.store.by_model_ids(model_ids)
+
+    def resync_provider(self, provider_id: ObjectId) -> None:
         """A provider's key or base URL changed: re-sync every agent on its models."""
-        agents = self.store.by_model_ids(self.state.models.ids_by_provider(provider_id))
+        agents = self.store.by_model_ids(self.models.ids_by_provider(provider_id))
         self._mark_pending(agents)
         results = self.sync_many(agents)
         log.info("provider %s credentials changed: %d agent(s) re-synced, %d failed",
                  provider_id, len(results), sum(r["status"] == "failed" for r in results))
 
-    def on_models_removing(self, model_ids: list[Any]) -> list[dict[str, str]]:
+    def detach_from_models(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
         """Models are about to go: detach their agents (keeping the ``providerType/model``
         string, so they keep working as legacy agents), re-sync them, list them."""
         agents = self.store.by_model_ids(list(model_ids))
         if not agents:
             return []
-        models = self.state.models.by_ids([a["modelId"] for a in agents])
-        providers = self.state.providers.by_ids([m["providerId"] for m in models.values()])
+        models = self.models.by_ids([a["modelId"] for a in agents])
+        providers = self.providers.by_ids([m["providerId"] for m in models.values()])
         now = utcnow()
         operations = []
         for agent in agents:
@@ -243,10 +257,10 @@ class AgentService:
         def refuse(why: str) -> ValidationError:
             return ValidationError(f"modelId: {why}", fields={"modelId": [why]})
 
-        model = self.state.models.find(model_id)
+        model = self.models.find(model_id)
         if model is None or model.get("deleting"):
             raise refuse("No registered model has this id.")
-        provider = self.state.providers.find(model["providerId"])
+        provider = self.providers.find(model["providerId"])
         if provider is None or provider.get("deleting"):
             raise refuse(f"The provider of model {model['providerModelId']!r} was deleted.")
         if not model.get("enabled"):
@@ -264,8 +278,8 @@ class AgentService:
         model_id = doc.get("modelId")
         if model_id is None:
             return doc
-        model = self.state.models.find(model_id)
-        provider = self.state.providers.find(model["providerId"]) if model else None
+        model = self.models.find(model_id)
+        provider = self.providers.find(model["providerId"]) if model else None
         if model and not model.get("deleting") and provider and not provider.get("deleting"):
             return doc
         new = self.store.update(doc["_id"], {"updatedAt": utcnow()}, ("modelId",),
@@ -296,13 +310,3 @@ class AgentService:
         self.store.bulk_write([
             UpdateOne({"_id": d["_id"]}, {"$set": {"talonSyncStatus": "pending"}}) for d in docs
         ])
-
-
-def install_listeners(state: RegistryState) -> None:
-    """Connect the provider and model services to the agent sync."""
-    state.listeners["provider_credentials_changed"] = (
-        lambda provider_id: AgentService(state).on_provider_credentials_changed(provider_id)
-    )
-    state.listeners["models_removing"] = (
-        lambda model_ids: AgentService(state).on_models_removing(model_ids)
-    )

@@ -7,11 +7,9 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
-from task_master_llm.schemas.common import ObjectIdField, UtcDateTime
-from task_master_llm.schemas.providers import AffectedAgentSchema
+from task_master_llm.web.schemas.common import FlagField, ObjectIdField, UtcDateTime
+from task_master_llm.web.schemas.providers import AffectedAgentSchema
 
-#: the provider facts a model carries; each has a source in ``meta.sources``
-FACT_FIELDS = ("displayName", "modality", "contextWindow", "inputCostPer1k", "outputCostPer1k")
 MAX_MODELS_PER_REQUEST = 500
 
 _MODEL_ID = validate.Length(min=1, max=256)
@@ -109,11 +107,22 @@ class ModelListQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    providerId = ObjectIdField()
+    providerId = ObjectIdField(metadata={"description": "Only this provider's models"})
     enabled = fields.Boolean()
-    q = fields.String(validate=validate.Length(max=200))
+    q = fields.String(validate=validate.Length(max=200),
+                      metadata={"description": "Text in the model's id or name"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+class ModelDeleteQuerySchema(Schema):
+    """Query string of ``DELETE /models/<id>`` (other parameters are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    force = FlagField(load_default=False, metadata={
+        "description": "Detach the agents that use the model instead of refusing"})
 
 
 class ProviderSummarySchema(Schema):

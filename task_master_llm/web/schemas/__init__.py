@@ -4,15 +4,16 @@ Request schemas validate and reject unknown fields; response schemas are the one
 where stored documents become API objects (ids as strings, UTC ISO dates, no key material).
 """
 
-from task_master_llm.schemas.agents import (
+from task_master_llm.web.schemas.agents import (
     AgentCreateSchema,
     AgentDeleteResultSchema,
     AgentSchema,
     AgentUpdateSchema,
     TalonSyncSchema,
 )
-from task_master_llm.schemas.common import ErrorSchema, load_body
-from task_master_llm.schemas.models import (
+from task_master_llm.web.schemas.common import ErrorSchema, load_body
+from task_master_llm.web.schemas.models import (
+    ModelDeleteQuerySchema,
     ModelDeleteResultSchema,
     ModelEntrySchema,
     ModelListQuerySchema,
@@ -23,7 +24,7 @@ from task_master_llm.schemas.models import (
     ModelUpdateSchema,
     ProviderSummarySchema,
 )
-from task_master_llm.schemas.providers import (
+from task_master_llm.web.schemas.providers import (
     ConnectionResultSchema,
     DiscoveredModelSchema,
     ProviderCreateSchema,
@@ -37,6 +38,7 @@ __all__ = [
     "AgentDeleteResultSchema",
     "AgentSchema",
     "AgentUpdateSchema",
+    "ModelDeleteQuerySchema",
     "ModelDeleteResultSchema",
     "ModelEntrySchema",
     "ModelListQuerySchema",

@@ -11,50 +11,38 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bson import ObjectId
 from pymongo import UpdateOne
 
+from task_master_llm.core.links import AgentLinks
 from task_master_llm.errors import Conflict, NotFound
-from task_master_llm.schemas.models import FACT_FIELDS
-from task_master_llm.store import parse_object_id, utcnow
-
-if TYPE_CHECKING:
-    from task_master_llm.extension import RegistryState
+from task_master_llm.store import (
+    ModelStore,
+    ProviderStore,
+    parse_object_id,
+    provider_summary,
+    utcnow,
+)
+from task_master_llm.store.models import FACT_FIELDS
 
 log = logging.getLogger(__name__)
 
 ADMIN = "admin"
 PROVIDER = "provider"
-#: provider fields a model list shows; everything else (keys!) stays out of the query
-PROVIDER_SUMMARY = {"name": 1, "providerType": 1, "status": 1, "deleting": 1}
-
-
-def provider_summary(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The summary of a provider that model and agent responses carry."""
-    if doc is None:
-        return None
-    return {k: doc.get(k) for k in ("_id", "name", "providerType", "status")}
-
-
-def model_string(model: Mapping[str, Any], provider: Mapping[str, Any] | None) -> str:
-    """``providerType/providerModelId``, the form the gateway and legacy agents use."""
-    if provider is None:
-        return str(model["providerModelId"])
-    return f"{provider['providerType']}/{model['providerModelId']}"
 
 
 class ModelService:
     """Everything the model routes do, independent of Flask."""
 
-    def __init__(self, state: RegistryState) -> None:
-        self.state = state
-        self.store = state.models
-        self.providers = state.providers
+    def __init__(self, store: ModelStore, providers: ProviderStore, agents: AgentLinks) -> None:
+        self.store = store
+        self.providers = providers
+        self.agents = agents
 
     # --- reads -----------------------------------------------------------------------
-    def list(
+    def page(
         self,
         *,
         provider_id: str | None = None,
@@ -65,9 +53,7 @@ class ModelService:
     ) -> dict[str, Any]:
         """One page of models with their provider summaries (a fixed number of queries)."""
         query: dict[str, Any] = {}
-        hidden = [
-            d["_id"] for d in self.providers.collection.find({"deleting": True}, {"_id": 1})
-        ]
+        hidden = self.providers.deleting_ids()
         if provider_id is not None:
             oid = parse_object_id(provider_id, "provider")
             query["providerId"] = oid if oid not in hidden else {"$in": []}
@@ -88,11 +74,9 @@ class ModelService:
 
     def with_providers(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Attach each model's provider summary, fetched in one query for all of them."""
-        ids = list({d["providerId"] for d in docs if d.get("providerId") is not None})
-        found = {}
-        if ids:
-            cursor = self.providers.collection.find({"_id": {"$in": ids}}, PROVIDER_SUMMARY)
-            found = {p["_id"]: p for p in cursor}
+        found = self.providers.summaries(
+            [d["providerId"] for d in docs if d.get("providerId") is not None]
+        )
         return [{**d, "provider": provider_summary(found.get(d.get("providerId")))} for d in docs]
 
     # --- writes ----------------------------------------------------------------------
@@ -142,7 +126,7 @@ class ModelService:
         # Mark first: an agent bound to the model after the query below sees the mark and
         # detaches itself (AgentService), so no agent is left with a dangling modelId.
         self.store.set_deleting(doc["_id"], True)
-        users = self.state.agents.by_model_ids([doc["_id"]])
+        users = self.agents.agents_using([doc["_id"]])
         if users and not force:
             self.store.set_deleting(doc["_id"], False)
             names = ", ".join(a.get("name", "?") for a in users)
@@ -152,7 +136,7 @@ class ModelService:
                 "string).",
                 fields={"agents": [{"id": str(a["_id"]), "name": a.get("name")} for a in users]},
             )
-        detached = self.state.on_models_removing([doc["_id"]]) if users else []
+        detached = self.agents.detach_from_models([doc["_id"]]) if users else []
         self.store.remove(doc["_id"])
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
         return {"id": str(doc["_id"]), "detachedAgents": detached}

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bson import ObjectId
 
+from task_master_llm.config import TalonSettings
+from task_master_llm.core.credentials import Credentials
 from task_master_llm.errors import LlmRegistryError
-from task_master_llm.providers import ProviderService
-from task_master_llm.schemas.common import UtcDateTime
-from task_master_llm.store import utcnow
+from task_master_llm.store import AgentStore, ModelStore, ProviderStore, utcnow
 from task_master_llm.talon import (
     DISABLED_MESSAGE,
     TALON_ID_PATTERN,
@@ -27,27 +26,17 @@ from task_master_llm.talon import (
     build_payload,
 )
 
-if TYPE_CHECKING:
-    from task_master_llm.extension import RegistryState
-
 log = logging.getLogger("task_master_llm.agents")
 
 
-def talon_client(state: RegistryState) -> TalonClient:
+def talon_client(settings: TalonSettings) -> TalonClient:
     """The gateway client configured by ``TALON_GATEWAY_URL`` (disabled without one)."""
-    settings = state.settings
-    timeout = settings["TASK_MASTER_LLM_TALON_TIMEOUT"]
     return TalonClient(
-        settings["TALON_GATEWAY_URL"],
-        settings["TALON_GATEWAY_TOKEN"],
-        connect_timeout=min(settings["TASK_MASTER_LLM_CONNECT_TIMEOUT"], timeout),
-        read_timeout=timeout,
+        settings.url,
+        settings.token,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.timeout,
     )
-
-
-def iso(value: datetime | None) -> str | None:
-    """A stored date as the API writes it (UTC, ISO 8601, ``Z``)."""
-    return UtcDateTime()._serialize(value, None, None)
 
 
 def talon_sync(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,12 +49,21 @@ def talon_sync(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class AgentSync:
-    """The gateway side of the agent service, for one app's state."""
+    """The gateway side of the agent service: payloads, calls, recorded outcomes."""
 
-    def __init__(self, state: RegistryState, client: TalonClient | None = None) -> None:
-        self.state = state
-        self.store = state.agents
-        self.client = client or talon_client(state)
+    def __init__(
+        self,
+        store: AgentStore,
+        models: ModelStore,
+        providers: ProviderStore,
+        credentials: Credentials,
+        client: TalonClient,
+    ) -> None:
+        self.store = store
+        self.models = models
+        self.providers = providers
+        self.credentials = credentials
+        self.client = client
 
     def push(self, doc: Mapping[str, Any], method: str) -> dict[str, Any]:
         """Call the gateway for ``doc`` and record the outcome on it."""
@@ -89,16 +87,16 @@ class AgentSync:
         """The gateway body; on PUT, absent optional values go as "" so old ones clear."""
         credentials: dict[str, str]
         if doc.get("modelId"):
-            model = self.state.models.find(doc["modelId"])
+            model = self.models.find(doc["modelId"])
             if model is None:
                 return {}, ("The agent's model is no longer registered; choose another model "
                             "(PATCH modelId).")
-            provider = self.state.providers.find(model["providerId"])
+            provider = self.providers.find(model["providerId"])
             if provider is None or provider.get("deleting"):
                 return {}, (f"The provider of model {model['providerModelId']!r} was deleted; "
                             "choose another model for this agent.")
             try:
-                adapter = ProviderService(self.state).adapter_for(provider)
+                adapter = self.credentials.adapter_for(provider)
             except LlmRegistryError as exc:  # e.g. a key that no longer decrypts
                 return {}, exc.message
             credentials = adapter.talon_credentials(model["providerModelId"])

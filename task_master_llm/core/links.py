@@ -1,0 +1,32 @@
+"""How the provider and model services reach the agents: one typed interface.
+
+The agent service implements it; :func:`~task_master_llm.core.services.build_services`
+hands it to the provider and model services, so a change of credentials or a delete
+reaches the agents through a method call that a type checker sees (no string-keyed hooks).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bson import ObjectId
+
+
+class AgentLinks(Protocol):
+    """What providers and models need to know of, and do to, the agents that use them."""
+
+    def agents_using(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """The agents bound to any of these models."""
+        ...
+
+    def detach_from_models(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
+        """Models are about to go: detach their agents (they keep the model string),
+        re-sync them, and return ``[{"id", "name"}]`` of each."""
+        ...
+
+    def resync_provider(self, provider_id: ObjectId) -> None:
+        """A provider's key, base URL or deployment changed: push its agents again."""
+        ...
+
+
+__all__ = ["AgentLinks"]

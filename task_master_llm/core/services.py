@@ -1,0 +1,95 @@
+"""Every object the registry needs, built once per app.
+
+``build_services(settings, db)`` is the one place that wires the stores, the vault, the
+credentials helper, the Talon client and the services to each other. The web layer, the
+commands and the host hook only use what it built; a test can build the same without
+Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo.database import Database
+
+from task_master_llm.config import Settings
+from task_master_llm.core.agent_sync import AgentSync, talon_client
+from task_master_llm.core.agents import AgentService
+from task_master_llm.core.credentials import Credentials
+from task_master_llm.core.migration import AgentMigration
+from task_master_llm.core.models import ModelService
+from task_master_llm.core.providers import ProviderService
+from task_master_llm.core.rotation import KeyRotation
+from task_master_llm.store import AgentStore, ModelStore, ProviderStore
+from task_master_llm.talon import TalonClient
+from task_master_llm.vault import Vault
+
+
+@dataclass(frozen=True)
+class Stores:
+    """One store per collection."""
+
+    providers: ProviderStore
+    models: ModelStore
+    agents: AgentStore
+
+    def ensure_indexes(self) -> None:
+        """Create every index the stores rely on (idempotent)."""
+        for store in (self.providers, self.models, self.agents):
+            store.ensure_indexes()
+
+
+@dataclass(frozen=True)
+class Services:
+    """What one app's registry is made of (``app.extensions["task_master_llm"]``)."""
+
+    settings: Settings
+    db: Database
+    vault: Vault
+    stores: Stores
+    credentials: Credentials
+    talon: TalonClient
+    providers: ProviderService
+    models: ModelService
+    agents: AgentService
+    migration: AgentMigration
+    rotation: KeyRotation
+
+
+def build_stores(settings: Settings, db: Database) -> Stores:
+    """The stores on the configured collections of ``db``."""
+    names = settings.collections
+    return Stores(
+        providers=ProviderStore(db[names.providers]),
+        models=ModelStore(db[names.models]),
+        agents=AgentStore(db[names.agents]),
+    )
+
+
+def build_services(
+    settings: Settings, db: Database, *, talon: TalonClient | None = None
+) -> Services:
+    """Build everything once. ``talon`` replaces the gateway client made from the
+    settings (tests hand in one with another session factory)."""
+    vault = Vault.from_strings(settings.encryption_key, settings.previous_keys)
+    stores = build_stores(settings, db)
+    credentials = Credentials(vault, settings.http)
+    client = talon if talon is not None else talon_client(settings.talon)
+    sync = AgentSync(stores.agents, stores.models, stores.providers, credentials, client)
+    agents = AgentService(stores.agents, stores.models, stores.providers, sync)
+    return Services(
+        settings=settings,
+        db=db,
+        vault=vault,
+        stores=stores,
+        credentials=credentials,
+        talon=client,
+        providers=ProviderService(stores.providers, stores.models, credentials, agents),
+        models=ModelService(stores.models, stores.providers, agents),
+        agents=agents,
+        migration=AgentMigration(stores.agents, stores.models, stores.providers),
+        rotation=KeyRotation(stores.providers.collection, vault),
+    )
+
+
+__all__ = ["Services", "Stores", "build_services", "build_stores"]

@@ -1,0 +1,67 @@
+"""Routes under ``/api/agents`` (a separate blueprint the host can turn off with
+``TASK_MASTER_LLM_AGENTS_API = False`` when it keeps its own agent routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from task_master_llm.core.services import Services
+from task_master_llm.web.api.common import endpoint, install_error_handler
+from task_master_llm.web.schemas.agents import (
+    AgentCreateSchema,
+    AgentDeleteResultSchema,
+    AgentSchema,
+    AgentUpdateSchema,
+)
+
+AGENTS_BLUEPRINT = "task_master_llm_agents"
+
+
+def agent_exists(services: Services, agent_id: str) -> None:
+    """404 unless the agent exists (checked before the body is validated)."""
+    services.stores.agents.get(agent_id)
+
+
+def make_agents_blueprint() -> Blueprint:
+    """The ``/api/agents`` blueprint: agents bound to registered models, synced to Talon."""
+    bp = Blueprint(AGENTS_BLUEPRINT, __name__)
+    install_error_handler(bp)
+
+    @bp.get("")
+    @endpoint("List agents with their llmModel relation", response=AgentSchema, many=True)
+    def list_agents(services: Services) -> Any:
+        return services.agents.all()
+
+    @bp.post("")
+    @endpoint("Create an agent and push it to the Talon gateway", body=AgentCreateSchema,
+              response=AgentSchema, status=201, errors=(409,))
+    def create_agent(services: Services, data: dict[str, Any]) -> Any:
+        return services.agents.create(data)
+
+    @bp.get("/<agent_id>")
+    @endpoint("Get an agent", response=AgentSchema)
+    def get_agent(services: Services, agent_id: str) -> Any:
+        return services.agents.get(agent_id)
+
+    @bp.patch("/<agent_id>")
+    @endpoint("Edit an agent (its Talon id never changes) and push the change",
+              auth="agent_manager", exists=agent_exists, body=AgentUpdateSchema,
+              response=AgentSchema, errors=(409,))
+    def update_agent(services: Services, data: dict[str, Any], agent_id: str) -> Any:
+        return services.agents.update(agent_id, data)
+
+    @bp.delete("/<agent_id>")
+    @endpoint("Delete an agent, here and at the gateway (a gateway failure never blocks it)",
+              auth="agent_manager", response=AgentDeleteResultSchema)
+    def delete_agent(services: Services, agent_id: str) -> Any:
+        return services.agents.delete(agent_id)
+
+    @bp.post("/<agent_id>/sync")
+    @endpoint("Push the agent to the Talon gateway again", auth="agent_manager",
+              response=AgentSchema, errors=(502,))
+    def sync_agent(services: Services, agent_id: str) -> Any:
+        return services.agents.sync(agent_id)
+
+    return bp

@@ -1,0 +1,235 @@
+"""What every route shares: one decorator that authorizes, loads, dumps and documents;
+JSON bodies; the success envelope; the error handler.
+
+A route is declared once::
+
+    @bp.patch("/providers/<provider_id>")
+    @endpoint("Edit a provider", auth="admin", exists=provider_exists,
+              body=ProviderUpdateSchema, response=ProviderSchema, errors=(409,))
+    def update_provider(services, data, provider_id): ...
+
+and ``/openapi.json`` is built from the same facts (:class:`EndpointFacts`), so the
+document cannot drift from what the route does (like flask-smorest's ``arguments`` and
+``response`` decorators).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request
+from flask_login import current_user
+from marshmallow import Schema
+from werkzeug.exceptions import HTTPException
+
+from task_master_llm.config import Settings
+from task_master_llm.core.services import Services
+from task_master_llm.errors import (
+    AuthenticationRequired,
+    LlmRegistryError,
+    PermissionDenied,
+    UnsupportedMediaType,
+    ValidationError,
+)
+from task_master_llm.web.context import current_services, current_settings
+from task_master_llm.web.schemas import load_body
+
+log = logging.getLogger("task_master_llm.api")
+
+#: who may call a route: any logged-in user, admins, or who may manage agents
+Auth = Literal["user", "admin", "agent_manager"]
+View = Callable[..., Any]
+#: checks the addressed record exists before the body is validated (a 404 first)
+Exists = Callable[..., Any]
+BodyLoader = Callable[[Schema, Any], dict[str, Any]]
+
+_REFUSALS: dict[Auth, tuple[Callable[[Settings], Callable[[Any], bool]], str]] = {
+    "admin": (lambda s: s.hooks.is_admin, "Only administrators may do this."),
+    "agent_manager": (lambda s: s.hooks.can_manage_agents,
+                      "You may not change, delete or re-sync agents."),
+}
+
+
+@dataclass(frozen=True)
+class EndpointFacts:
+    """What :func:`endpoint` declared about a route; the OpenAPI builder reads it."""
+
+    summary: str
+    auth: Auth
+    body: type[Schema] | None
+    query: type[Schema] | None
+    responses: dict[int, type[Schema] | None]
+    many: bool
+    errors: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Status:
+    """A view's result with a status other than the route's default."""
+
+    value: Any
+    status: int
+
+
+def ok(data: Any, status: int = 200) -> tuple[Response, int]:
+    """The success envelope ``{"data": ...}``."""
+    return jsonify({"data": data}), status
+
+
+def facts_of(view: View) -> EndpointFacts | None:
+    """The facts :func:`endpoint` attached to ``view`` (None: not an API route)."""
+    return getattr(view, "_endpoint", None)
+
+
+def endpoint(
+    summary: str,
+    *,
+    auth: Auth = "user",
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    many: bool = False,
+    status: int = 200,
+    also: tuple[int, ...] = (),
+    errors: tuple[int, ...] = (),
+    exists: Exists | None = None,
+    load: BodyLoader | None = None,
+) -> Callable[[View], View]:
+    """Declare an API route: who may call it, its body and query schemas, the schema its
+    result is dumped with, and its statuses.
+
+    The view is called as ``view(services, **path_params)`` plus ``data=`` (the loaded
+    body) and ``args=`` (the loaded query) when declared. It returns the object to dump
+    with ``response`` (``many`` for a list), or a :class:`Status` for another status
+    (listed in ``also``). Without ``response`` the view returns a Flask response itself.
+    ``exists(services, **path_params)`` runs before the body is validated, so a missing
+    record is a 404 whatever the body. ``errors`` names the statuses a route can answer
+    beyond those its declaration implies (409, 502...). ``load`` replaces
+    :func:`load_body` for bodies whose errors need their own shape.
+    """
+    responses: dict[int, type[Schema] | None] = {status: response}
+    responses.update({code: response for code in also})
+    facts = EndpointFacts(summary, auth, body, query, responses, many, errors)
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(**params: Any) -> Any:
+            services = current_services()
+            _authorize(auth, services)
+            if exists is not None:
+                exists(services, **params)
+            kwargs = dict(params)
+            if body is not None:
+                kwargs["data"] = (load or load_body)(body(), json_body())
+            if query is not None:
+                kwargs["args"] = load_body(query(), {k: request.args.get(k) for k in request.args})
+            result = view(services, **kwargs)
+            if response is None:
+                return result
+            code = status
+            if isinstance(result, Status):
+                result, code = result.value, result.status
+            return ok(response(many=many).dump(result), code)
+
+        wrapper._endpoint = facts  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _authorize(auth: Auth, services: Services) -> None:
+    """401 JSON (never a redirect) when nobody is logged in; 403 unless allowed."""
+    user = current_user
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise AuthenticationRequired("Log in to use this API.")
+    if auth in _REFUSALS:
+        allowed, refusal = _REFUSALS[auth]
+        if not allowed(services.settings)(user):
+            raise PermissionDenied(refusal)
+
+
+def json_body() -> Any:
+    """The request's JSON body; 415 when it is not JSON, 400 when it does not parse."""
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "Send the request body as JSON with Content-Type: application/json."
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValidationError(
+            "The request body is not valid JSON.", fields={"_body": ["Not valid JSON."]}
+        )
+    try:  # JSON may escape a lone surrogate ("\ud800"); no database can store one
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "The request body contains text that is not valid Unicode (a lone surrogate).",
+            fields={"_body": ["Not valid Unicode text."]},
+        ) from None
+    return data
+
+
+def handle_error(exc: Exception) -> tuple[Response, int]:
+    """One place that turns errors into ``{"error": {...}}`` for the blueprint's routes."""
+    if isinstance(exc, LlmRegistryError):
+        status = exc.status if 400 <= exc.status < 600 else 500
+        if status >= 500 and status != 502:
+            log.error("registry error %s: %s", exc.code, exc.message)
+        return jsonify(exc.to_dict()), status
+    if isinstance(exc, HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        body = {"error": {"code": code, "message": exc.description or exc.name, "fields": {}}}
+        return jsonify(body), exc.code or 500
+    log.exception("unexpected error in %s %s", request.method, request.path)
+    body = {
+        "error": {
+            "code": "internal_error",
+            "message": "Something went wrong on the server; the error was logged.",
+            "fields": {},
+        }
+    }
+    return jsonify(body), 500
+
+
+#: the body types a cross-site HTML form can send without a CORS preflight
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
+
+
+def guard_request() -> None:
+    """Before every API request: cap the body size (``TASK_MASTER_LLM_MAX_BODY_BYTES``,
+    unless the host's own cap is lower), and answer 415 for a state-changing request sent
+    as a form, which with SameSite cookies keeps cross-site forms out of the routes that
+    take no body (``/test``, ``/sync``) too."""
+    cap = current_settings().max_body_bytes
+    host_cap = request.max_content_length
+    if cap and (host_cap is None or cap < host_cap):
+        request.max_content_length = cap
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in FORM_TYPES:
+        raise UnsupportedMediaType(
+            "Send the request as JSON (Content-Type: application/json), or with no body."
+        )
+
+
+def install_error_handler(bp: Blueprint) -> None:
+    """Scope the JSON error handler and the form guard to one blueprint (never the
+    host's routes)."""
+    bp.register_error_handler(Exception, handle_error)
+    bp.before_request(guard_request)
+
+
+__all__ = [
+    "Auth",
+    "EndpointFacts",
+    "Status",
+    "endpoint",
+    "facts_of",
+    "handle_error",
+    "install_error_handler",
+    "json_body",
+    "ok",
+]

@@ -1,0 +1,73 @@
+"""Routes under ``/api/llm/providers``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from task_master_llm.core.services import Services
+from task_master_llm.web.api.common import endpoint
+from task_master_llm.web.schemas import (
+    ConnectionResultSchema,
+    DiscoveredModelSchema,
+    ProviderCreateSchema,
+    ProviderDeleteResultSchema,
+    ProviderSchema,
+    ProviderUpdateSchema,
+)
+
+
+def provider_exists(services: Services, provider_id: str) -> None:
+    """404 unless the provider exists (checked before the body is validated)."""
+    services.stores.providers.get(provider_id)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the provider routes to the ``/api/llm`` blueprint."""
+
+    @bp.get("/providers")
+    @endpoint("List providers", auth="admin", response=ProviderSchema, many=True)
+    def list_providers(services: Services) -> Any:
+        return services.providers.all()
+
+    @bp.post("/providers")
+    @endpoint("Register a provider", auth="admin", body=ProviderCreateSchema,
+              response=ProviderSchema, status=201, errors=(409,))
+    def create_provider(services: Services, data: dict[str, Any]) -> Any:
+        return services.providers.create(data)
+
+    @bp.get("/providers/<provider_id>")
+    @endpoint("Get a provider", auth="admin", response=ProviderSchema)
+    def get_provider(services: Services, provider_id: str) -> Any:
+        return services.providers.get(provider_id)
+
+    @bp.patch("/providers/<provider_id>")
+    @endpoint("Edit a provider", auth="admin", exists=provider_exists,
+              body=ProviderUpdateSchema, response=ProviderSchema, errors=(409,))
+    def update_provider(services: Services, data: dict[str, Any], provider_id: str) -> Any:
+        return services.providers.update(provider_id, data)
+
+    @bp.delete("/providers/<provider_id>")
+    @endpoint("Delete a provider, its models, and detach their agents", auth="admin",
+              response=ProviderDeleteResultSchema)
+    def delete_provider(services: Services, provider_id: str) -> Any:
+        return services.providers.delete(provider_id)
+
+    @bp.post("/providers/<provider_id>/test")
+    @endpoint("Test the provider's credentials (failures are a 200 with status invalid)",
+              auth="admin", response=ConnectionResultSchema, errors=(409,))
+    def test_provider(services: Services, provider_id: str) -> Any:
+        result = services.providers.test(provider_id)
+        return {
+            "status": result.status,
+            "message": result.message,
+            "latencyMs": result.latency_ms,
+            "errorKind": result.error_kind,
+        }
+
+    @bp.get("/providers/<provider_id>/discover")
+    @endpoint("Discover the provider's chat models", auth="admin",
+              response=DiscoveredModelSchema, many=True, errors=(409, 502))
+    def discover_models(services: Services, provider_id: str) -> Any:
+        return services.providers.discover(provider_id)
