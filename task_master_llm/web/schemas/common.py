@@ -11,8 +11,8 @@ from task_master_llm.errors import ValidationError
 from task_master_llm.store import iso
 
 
-class ObjectIdField(fields.Field):
-    """An ObjectId dumped as its 24-hex string."""
+class ObjectIdField(fields.String):
+    """An ObjectId dumped as its 24-hex string (a string in OpenAPI)."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else str(value)
@@ -27,14 +27,14 @@ class ObjectIdField(fields.Field):
         return value
 
 
-class UtcDateTime(fields.Field):
-    """A BSON date dumped as ISO 8601 in UTC with a ``Z``."""
+class UtcDateTime(fields.DateTime):
+    """A BSON date dumped as ISO 8601 in UTC with a ``Z`` (a date-time in OpenAPI)."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return iso(value)
 
 
-class FlagField(fields.Field):
+class FlagField(fields.Boolean):
     """A query-string flag such as ``?force=true``: true/1/yes/on or false/0/no/off/empty."""
 
     _TRUE = frozenset({"1", "true", "yes", "on"})
