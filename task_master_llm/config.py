@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from task_master_llm.errors import ConfigurationError
@@ -53,6 +53,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TASK_MASTER_LLM_PROVIDER_COLLECTION": ("LlmProvider", "str"),
     "TASK_MASTER_LLM_MODEL_COLLECTION": ("LlmModel", "str"),
     "TASK_MASTER_LLM_AGENT_COLLECTION": ("Agent", "str"),
+    "TASK_MASTER_LLM_TOMBSTONE_COLLECTION": ("LlmTalonTombstone", "str"),
     "TASK_MASTER_LLM_IS_ADMIN": (default_is_admin, "callable"),
     "TASK_MASTER_LLM_CAN_MANAGE_AGENTS": (None, "callable"),
     "TASK_MASTER_LLM_CONNECT_TIMEOUT": (5.0, "float"),
@@ -65,6 +66,9 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TALON_GATEWAY_URL": (None, "str"),
     "TALON_GATEWAY_TOKEN": (None, "str"),
     "TASK_MASTER_LLM_TALON_TIMEOUT": (10.0, "float"),
+    "TALON_CREDENTIALS": ("both", "str"),
+    "TALON_RESERVED_IDS": ("jarvis,main", "str"),
+    "TALON_MODEL_PREFIXES": (None, "str"),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -117,6 +121,8 @@ SECRET_KEYS = frozenset({
 
 
 UserCheck = Callable[[Any], bool]
+CredentialsMode = Literal["both", "gateway", "agent"]
+CREDENTIALS_MODES: tuple[CredentialsMode, ...] = ("both", "gateway", "agent")
 
 
 @dataclass(frozen=True)
@@ -132,11 +138,13 @@ class UrlSettings:
 
 @dataclass(frozen=True)
 class CollectionNames:
-    """The MongoDB collections (shared with the JavaScript Task Master's Prisma schema)."""
+    """The MongoDB collections (shared with the JavaScript Task Master's Prisma schema;
+    ``tombstones`` is this package's own: gateway deletes still owed)."""
 
     providers: str
     models: str
     agents: str
+    tombstones: str
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,27 @@ class TalonSettings:
     token: str | None = field(repr=False)
     timeout: float
     connect_timeout: float
+    #: where agents get their provider's key: "both" (agent body and credential store),
+    #: "gateway" (credential store only) or "agent" (agent body only)
+    credentials: CredentialsMode = "both"
+    #: ids never allocated or deleted at the gateway
+    reserved_ids: frozenset[str] = frozenset({"jarvis", "main"})
+    #: provider type -> the prefix of the model string the gateway gets
+    model_prefixes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def keys_in_store(self) -> bool:
+        """Whether provider keys go to the gateway's credential store."""
+        return self.credentials in ("both", "gateway")
+
+    @property
+    def keys_in_body(self) -> bool:
+        """Whether agent bodies carry their provider's key."""
+        return self.credentials in ("both", "agent")
+
+    def model_prefix(self, provider_type: str) -> str:
+        """The model-string prefix the gateway gets for ``provider_type``."""
+        return self.model_prefixes.get(provider_type, provider_type)
 
     @property
     def enabled(self) -> bool:
@@ -250,6 +279,7 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             providers=values["TASK_MASTER_LLM_PROVIDER_COLLECTION"],
             models=values["TASK_MASTER_LLM_MODEL_COLLECTION"],
             agents=values["TASK_MASTER_LLM_AGENT_COLLECTION"],
+            tombstones=values["TASK_MASTER_LLM_TOMBSTONE_COLLECTION"],
         ),
         http=HttpSettings(
             connect_timeout=values["TASK_MASTER_LLM_CONNECT_TIMEOUT"],
@@ -264,6 +294,11 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             token=values["TALON_GATEWAY_TOKEN"],
             timeout=talon_timeout,
             connect_timeout=min(values["TASK_MASTER_LLM_CONNECT_TIMEOUT"], talon_timeout),
+            credentials=_credentials_mode(values["TALON_CREDENTIALS"]),
+            reserved_ids=frozenset(
+                i.strip() for i in (values["TALON_RESERVED_IDS"] or "").split(",") if i.strip()
+            ),
+            model_prefixes=_prefixes(values["TALON_MODEL_PREFIXES"]),
         ),
         hooks=Hooks(
             is_admin=is_admin,
@@ -271,3 +306,29 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
         ),
         max_body_bytes=values["TASK_MASTER_LLM_MAX_BODY_BYTES"],
     )
+
+
+def _credentials_mode(value: str | None) -> CredentialsMode:
+    mode = (value or "both").strip().lower()
+    if mode not in CREDENTIALS_MODES:
+        raise ConfigurationError(
+            "TALON_CREDENTIALS must be one of both, gateway, agent "
+            f"(got {value!r})."
+        )
+    return mode
+
+
+def _prefixes(value: str | None) -> dict[str, str]:
+    """``TALON_MODEL_PREFIXES``: ``type=prefix`` pairs separated by commas."""
+    out: dict[str, str] = {}
+    for item in (value or "").split(","):
+        if not item.strip():
+            continue
+        type_name, sep, prefix = item.partition("=")
+        if not sep or not type_name.strip() or not prefix.strip():
+            raise ConfigurationError(
+                "TALON_MODEL_PREFIXES must be type=prefix pairs separated by commas, e.g. "
+                f"'ollama=ollama,openai_compatible=openai' (got {item.strip()!r})."
+            )
+        out[type_name.strip()] = prefix.strip()
+    return out

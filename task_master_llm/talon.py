@@ -17,7 +17,7 @@ import logging
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -33,8 +33,16 @@ from task_master_llm.version import __version__
 log = logging.getLogger(__name__)
 
 DISABLED_MESSAGE = "Talon sync is off: TALON_GATEWAY_URL is not set"
-#: What the gateway accepts as an agent id (contracts/talon.md, "Ids").
+#: What the gateway's chat routes accept as an agent id (contracts/talon.md, "Ids"): the
+#: only ids we allocate.
 TALON_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+#: Ids that can stand in a URL path as they are (the gateway does not decode ids): what a
+#: JavaScript-era agent's id must match to be read or deleted.
+ADDRESSABLE_ID = re.compile(r"[A-Za-z0-9._~-]{1,256}")
+#: The gateway's system agent and its credential folder: never allocated or deleted.
+RESERVED_IDS = frozenset({"jarvis", "main"})
+#: The gateway's body limit; above it the gateway resets the connection.
+MAX_BODY_BYTES = 1024 * 1024
 TALON_ID_MAX = 64
 _MESSAGE_MAX = 200
 
@@ -51,6 +59,14 @@ class SyncOutcome:
     def ok(self) -> bool:
         """True when the gateway has the change (``synced``)."""
         return self.status == "synced"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The result of a read: the outcome, and the decoded body when it succeeded."""
+
+    outcome: SyncOutcome
+    body: Any = None
 
 
 class TalonClient:
@@ -70,8 +86,11 @@ class TalonClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         session_factory: SessionFactory | None = None,
+        reserved_ids: Collection[str] = RESERVED_IDS,
     ) -> None:
         self.base_url = (base_url or "").strip().rstrip("/")
+        #: ids never sent: the gateway's own agents and folders
+        self.reserved = frozenset(reserved_ids)
         self._token = token or None
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -90,46 +109,114 @@ class TalonClient:
     def create(self, payload: dict[str, Any]) -> SyncOutcome:
         """``POST /v1/agents``: create the agent, or replace it wholesale."""
         talon_id = payload.get("id")
-        if not _valid_id(talon_id):
-            return _invalid_id(talon_id)
+        if not self._sendable(talon_id):
+            return _invalid_id(talon_id, self.reserved)
         return self._send("POST", "/v1/agents", payload, talon_id)
 
     def update(self, payload: dict[str, Any]) -> SyncOutcome:
-        """``PUT /v1/agents/<id>``: merge-upsert (keys left out keep their old values)."""
+        """``PUT /v1/agents/<id>``: the gateway validates the whole body, then merges it
+        into the stored agent (keys left out keep their old values)."""
         talon_id = payload.get("id")
-        if not _valid_id(talon_id):
-            return _invalid_id(talon_id)
+        if not self._sendable(talon_id):
+            return _invalid_id(talon_id, self.reserved)
         return self._send("PUT", f"/v1/agents/{talon_id}", payload, talon_id)
 
     def delete(self, talon_id: str) -> SyncOutcome:
-        """``DELETE /v1/agents/<id>``; a 404 means already gone and counts as synced."""
-        if not _valid_id(talon_id):
-            return _invalid_id(talon_id)
+        """``DELETE /v1/agents/<id>``; a 404 means already gone and counts as synced (never
+        for a reserved id: the gateway answers 404 for its system agent, which stays)."""
+        if talon_id in self.reserved:
+            return _invalid_id(talon_id, self.reserved)
+        if not isinstance(talon_id, str) or not ADDRESSABLE_ID.fullmatch(talon_id):
+            return SyncOutcome("failed", (
+                "The gateway cannot address this agent id in a URL (it does not decode "
+                "ids); delete it on the gateway by hand."
+            ))
         return self._send("DELETE", f"/v1/agents/{talon_id}", None, talon_id)
 
+    def get(self, talon_id: str) -> Reading:
+        """``GET /v1/agents/<id>``: the stored agent, or ``body=None`` when it is not there.
+        The body holds the stored key: compare it, never log or return it."""
+        if not isinstance(talon_id, str) or not ADDRESSABLE_ID.fullmatch(talon_id):
+            return Reading(SyncOutcome("failed", "The agent id cannot be addressed."))
+        return self._read(f"/v1/agents/{talon_id}", missing_ok=True)
+
+    def list_agents(self) -> Reading:
+        """``GET /v1/agents``: every stored agent (``{"data": [...]}``) in one call."""
+        reading = self._read("/v1/agents")
+        body = reading.body
+        if reading.outcome.ok and not (isinstance(body, dict) and isinstance(body.get("data"),
+                                                                              list)):
+            return Reading(SyncOutcome("failed", (
+                f"The Talon gateway at {self.base_url} answered GET /v1/agents without a "
+                "data list: is TALON_GATEWAY_URL the gateway?"
+            )))
+        return reading
+
+    def exchange(self, provider: str, api_key: str | None, base_url: str | None) -> SyncOutcome:
+        """``POST /v1/auth/exchange``: make this the gateway's credential for ``provider``
+        (the one its runtime uses for every agent)."""
+        body = {"provider": provider, "apiKey": api_key or None, "baseUrl": base_url or None}
+        return self._send("POST", "/v1/auth/exchange", body, provider, secret=api_key)
+
+    def remove_credential(self, provider: str) -> SyncOutcome:
+        """``POST /v1/auth/remove``: drop the gateway's credential for ``provider``."""
+        return self._send("POST", "/v1/auth/remove", {"provider": provider}, provider)
+
+    def credential_status(self) -> Reading:
+        """``GET /v1/auth/providers``: per provider type ``{connected, hasApiKey, baseUrl}``
+        (the gateway never returns the key itself)."""
+        return self._read("/v1/auth/providers")
+
     # internals ---------------------------------------------------------------------------
+    def _sendable(self, talon_id: Any) -> bool:
+        return _valid_id(talon_id) and talon_id not in self.reserved
+
     def _send(
-        self, method: str, path: str, payload: dict[str, Any] | None, talon_id: Any
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None,
+        talon_id: Any,
+        *,
+        secret: str | None = None,
     ) -> SyncOutcome:
         if not self.enabled:
             return SyncOutcome("disabled", DISABLED_MESSAGE)
-        secrets = _secrets(payload, self._token)
+        secrets = _secrets(payload, self._token) + ([secret] if secret else [])
         data = None
         if payload is not None:
             try:
                 data = json.dumps({k: v for k, v in payload.items() if v is not None})
             except (TypeError, ValueError):
                 return SyncOutcome("failed", "The agent payload could not be encoded as JSON.")
-        outcome = self._exchange(method, path, data, secrets)
+            if len(data.encode("utf-8")) > MAX_BODY_BYTES:
+                return SyncOutcome("failed", (
+                    f"The body is {len(data.encode('utf-8')) / 1_048_576:.1f} MB, more than "
+                    "the gateway's 1 MB limit: shorten the soul, guardrails or context."
+                ))
+        outcome, _body = self._exchange(method, path, data, secrets)
         level = logging.INFO if outcome.status == "synced" else logging.WARNING
-        # talon_id is our own slug (validated); the message is built or scrubbed by us.
+        # talon_id is our own slug or a provider type; the message is built or scrubbed by us
         log.log(level, "Talon %s %s: %s%s", method, _safe_id(talon_id), outcome.status,
                 f" ({outcome.error})" if outcome.error else "")
         return outcome
 
+    def _read(self, path: str, *, missing_ok: bool = False) -> Reading:
+        if not self.enabled:
+            return Reading(SyncOutcome("disabled", DISABLED_MESSAGE))
+        outcome, body = self._exchange("GET", path, None, _secrets(None, self._token),
+                                       missing_ok=missing_ok)
+        return Reading(outcome, body)
+
     def _exchange(
-        self, method: str, path: str, data: str | None, secrets: list[str]
-    ) -> SyncOutcome:
+        self,
+        method: str,
+        path: str,
+        data: str | None,
+        secrets: list[str],
+        *,
+        missing_ok: bool = False,
+    ) -> tuple[SyncOutcome, Any]:
         headers = {"Accept": "application/json", "User-Agent": f"task-master-llm/{__version__}"}
         if data is not None:
             headers["Content-Type"] = "application/json"
@@ -148,10 +235,13 @@ class TalonClient:
                 kind = classify(exc)
                 if kind == "reset" and attempt == 1:
                     continue  # one retry: a pooled or half-closed connection
-                return SyncOutcome("failed", self._network_message(kind))
+                return SyncOutcome("failed", self._network_message(kind)), None
             finally:
                 session.close()
-            return self._judge(method, status, text, secrets)
+            if missing_ok and status == 404 and _is_json(text):
+                return SyncOutcome("synced", None, status), None
+            outcome = self._judge(method, status, text, secrets)
+            return outcome, (_json(text) if outcome.ok else None)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _judge(self, method: str, status: int, text: str, secrets: list[str]) -> SyncOutcome:
@@ -234,29 +324,38 @@ def build_payload(
     soul: str | None = None,
     guardrails: str | None = None,
     description: str | None = None,
+    bootstrap: str | None = None,
+    repo_context: str | None = None,
+    fallbacks: list[str] | None = None,
 ) -> dict[str, Any]:
     """The gateway's agent body. ``None`` values are left out (the gateway refuses
     ``null``); an empty string is kept (on PUT it clears the field). ``role`` is required
     by the gateway, so ``None`` becomes ``""``. The soul goes out as both ``systemPrompt``
-    (what the gateway reads) and ``soul``. ``model`` should be ``"providerType/modelId"``.
+    (what the gateway reads) and ``soul``. ``model`` should be ``"providerType/modelId"``;
+    with ``fallbacks`` it goes as ``{"primary": model, "fallbacks": [...]}``.
     """
     fields: dict[str, Any] = {
         "id": talon_id,
         "name": name,
         "role": role if role is not None else "",
-        "model": model,
+        "model": {"primary": model, "fallbacks": list(fallbacks)} if fallbacks else model,
         "apiKey": api_key,
         "baseUrl": base_url,
         "systemPrompt": soul,
         "soul": soul,
         "guardrails": guardrails,
         "description": description,
+        "bootstrap": bootstrap,
+        "repoContext": repo_context,
     }
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def talon_id_for(name: str, taken: Callable[[str], bool]) -> str:
-    """A gateway id for a new agent: a slug of ``name`` that ``taken`` says is free.
+def talon_id_for(
+    name: str, taken: Callable[[str], bool], reserved: Collection[str] = RESERVED_IDS
+) -> str:
+    """A gateway id for a new agent: a slug of ``name`` that ``taken`` says is free and
+    that is not ``reserved`` (``Jarvis`` gets ``jarvis-2``).
 
     Lowercase ``[a-z0-9_-]``, starting with a letter or digit, at most 64 characters;
     accents are folded (``Café`` -> ``cafe``); a name with nothing usable gets ``agent``.
@@ -264,7 +363,7 @@ def talon_id_for(name: str, taken: Callable[[str], bool]) -> str:
     """
     base = slugify(name)
     for candidate in _candidates(base):
-        if not taken(candidate):
+        if candidate not in reserved and not taken(candidate):
             return candidate
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -302,7 +401,12 @@ def _safe_id(talon_id: Any) -> str:
     return talon_id if _valid_id(talon_id) else "<invalid id>"
 
 
-def _invalid_id(talon_id: Any) -> SyncOutcome:
+def _invalid_id(talon_id: Any, reserved: Collection[str] = RESERVED_IDS) -> SyncOutcome:
+    if isinstance(talon_id, str) and talon_id in reserved:
+        return SyncOutcome("failed", (
+            f"The Talon id {talon_id!r} is reserved by the gateway (its system agent or "
+            "credential folder); the agent needs another id."
+        ))
     shown = "missing" if not talon_id else "not a valid gateway id"
     return SyncOutcome("failed", (
         f"The agent's Talon id is {shown}: it must match {TALON_ID_PATTERN.pattern} "
@@ -334,6 +438,13 @@ def _gateway_message(text: str, secrets: list[str]) -> str:
     if len(message) > _MESSAGE_MAX:
         message = message[: _MESSAGE_MAX - 3].rstrip() + "..."
     return message
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
 
 
 def _is_json(text: str) -> bool:

@@ -84,6 +84,9 @@ class FakeServer:
     DEMO_KEY: ClassVar[str] = ""
     #: path added to root_url to make base_url ("/v1" for openai-shaped servers)
     base_path: ClassVar[str] = ""
+    #: a body over :meth:`max_body` resets the connection instead of answering 413
+    #: (the Talon gateway destroys the socket)
+    oversize_resets: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -325,6 +328,8 @@ class FakeServer:
             return _send(handler, reply)
         request = Request(handler.command, split.path, query, handler.headers, raw)
         if limit is not None and length > limit:
+            if self.oversize_resets:
+                return _cut(handler)
             return _send(handler, Reply(413, self.error_body(413, "Request body too large")))
         try:
             reply = self.route(request)

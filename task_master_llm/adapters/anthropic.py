@@ -34,6 +34,7 @@ class AnthropicAdapter(HttpProviderAdapter):
     """Claude models with capabilities and input limits from the provider."""
 
     type_name = "anthropic"
+    gateway_credential: ClassVar[str | None] = "anthropic"
     display_name = "Anthropic"
     default_base_url = "https://api.anthropic.com"
     fields = FieldRule(api_key="required", base_url="optional")

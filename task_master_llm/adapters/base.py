@@ -86,6 +86,9 @@ class ProviderAdapter(ABC):
     fields: ClassVar[FieldRule] = FieldRule()
     #: the add-provider form starts with the default base URL filled in (a local server)
     prefill_base_url: ClassVar[bool] = False
+    #: the Talon gateway's credential-store provider for this type (None: the store has
+    #: no place for it, so agents of this type run on whatever the gateway holds)
+    gateway_credential: ClassVar[str | None] = None
 
     def __init__(self, config: ProviderConfig, settings: HttpSettings | None = None) -> None:
         self.config = config

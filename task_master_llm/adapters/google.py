@@ -26,6 +26,7 @@ class GoogleAdapter(HttpProviderAdapter):
     """Gemini models listed by ``GET /v1beta/models``."""
 
     type_name = "google"
+    gateway_credential: ClassVar[str | None] = "google"
     display_name = "Google"
     default_base_url = "https://generativelanguage.googleapis.com"
     fields = FieldRule(api_key="required", base_url="optional")

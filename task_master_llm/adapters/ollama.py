@@ -8,7 +8,7 @@ concurrency; a failed ``/api/show`` leaves that model with fewer facts and a not
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ClassVar
 
 from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import HttpProviderAdapter, items_of
@@ -20,6 +20,7 @@ class OllamaAdapter(HttpProviderAdapter):
     """Local or cloud Ollama; the key (optional) goes in ``Authorization: Bearer``."""
 
     type_name = "ollama"
+    gateway_credential: ClassVar[str | None] = "ollama"
     display_name = "Ollama"
     default_base_url = "http://localhost:11434"
     fields = FieldRule(api_key="optional", base_url="optional")

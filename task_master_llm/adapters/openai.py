@@ -38,6 +38,7 @@ class OpenAIAdapter(HttpProviderAdapter):
     """OpenAI's ``GET {base}/models`` with Bearer auth and an optional organization."""
 
     type_name = "openai"
+    gateway_credential: ClassVar[str | None] = "openai"
     display_name = "OpenAI"
     default_base_url: ClassVar[str | None] = "https://api.openai.com/v1"
     fields = FieldRule(api_key="required", base_url="optional", org_id="optional")

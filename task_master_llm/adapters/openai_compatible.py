@@ -22,6 +22,7 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
     """An OpenAI-shaped ``/models`` endpoint at a base URL the admin gives."""
 
     type_name = "openai_compatible"
+    gateway_credential = None
     display_name = "OpenAI-compatible"
     default_base_url = None
     fields = FieldRule(api_key="optional", base_url="required")

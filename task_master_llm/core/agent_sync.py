@@ -1,15 +1,18 @@
 """Pushing agents to the Talon gateway: the payload, the call, and the recorded outcome.
 
-The decrypted provider key exists only inside :meth:`AgentSync._payload` and the gateway
+The decrypted provider key exists only inside :meth:`AgentSync.payload` and the gateway
 request; it is never logged, stored or returned. Every outcome (``synced``, ``failed``
 with the reason, ``disabled``) is stored on the agent as ``talonSyncStatus``,
-``talonSyncError`` and ``talonSyncedAt``.
+``talonSyncError`` and ``talonSyncedAt``, with ``talonSyncedVersion``: the provider's
+``credentialsVersion`` the push carried. An agent whose recorded version is behind its
+provider's is owed a push (see :mod:`task_master_llm.core.reconcile`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bson import ObjectId
@@ -20,13 +23,15 @@ from task_master_llm.errors import LlmRegistryError
 from task_master_llm.store import AgentStore, ModelStore, ProviderStore, utcnow
 from task_master_llm.talon import (
     DISABLED_MESSAGE,
-    TALON_ID_PATTERN,
     SyncOutcome,
     TalonClient,
     build_payload,
 )
 
 log = logging.getLogger("task_master_llm.agents")
+
+#: agent fields passed through to the gateway as they are (JavaScript Task Master's)
+PASS_THROUGH = (("bootstrap", "bootstrap"), ("repoContext", "repo_context"))
 
 
 def talon_client(settings: TalonSettings) -> TalonClient:
@@ -36,6 +41,7 @@ def talon_client(settings: TalonSettings) -> TalonClient:
         settings.token,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.timeout,
+        reserved_ids=settings.reserved_ids,
     )
 
 
@@ -45,7 +51,19 @@ def talon_sync(doc: Mapping[str, Any]) -> dict[str, Any]:
         "status": doc.get("talonSyncStatus"),
         "error": doc.get("talonSyncError"),
         "syncedAt": doc.get("talonSyncedAt"),
+        "verified": doc.get("talonVerifyStatus"),
+        "verifiedAt": doc.get("talonVerifiedAt"),
     }
+
+
+@dataclass(frozen=True)
+class Payload:
+    """The body for one agent, or why there is none; ``version`` is the provider's
+    ``credentialsVersion`` the body carries (None: the agent is not bound to a model)."""
+
+    body: dict[str, Any]
+    problem: str | None = None
+    version: int | None = None
 
 
 class AgentSync:
@@ -58,54 +76,70 @@ class AgentSync:
         providers: ProviderStore,
         credentials: Credentials,
         client: TalonClient,
+        settings: TalonSettings,
     ) -> None:
         self.store = store
         self.models = models
         self.providers = providers
         self.credentials = credentials
         self.client = client
+        self.settings = settings
 
     def push(self, doc: Mapping[str, Any], method: str) -> dict[str, Any]:
         """Call the gateway for ``doc`` and record the outcome on it."""
+        version: int | None = None
         if not self.client.enabled:
             outcome = SyncOutcome("disabled", DISABLED_MESSAGE)
         else:
             try:
-                payload, problem = self._payload(doc, put=method != "POST")
-                if problem is not None:
-                    outcome = SyncOutcome("failed", problem)
+                payload = self.payload(doc, put=method != "POST")
+                version = payload.version
+                if payload.problem is not None:
+                    outcome = SyncOutcome("failed", payload.problem)
                 elif method == "POST":
-                    outcome = self.client.create(payload)
+                    outcome = self.client.create(payload.body)
                 else:
-                    outcome = self.client.update(payload)
+                    outcome = self.client.update(payload.body)
             except Exception as exc:  # never let a sync bug lose the saved change
                 log.error("sync of agent %s crashed: %s", doc.get("_id"), type(exc).__name__)
                 outcome = SyncOutcome("failed", "The sync failed unexpectedly; see the server log.")
-        return self.record(doc["_id"], outcome)
+        return self.record(doc["_id"], outcome, version)
 
-    def _payload(self, doc: Mapping[str, Any], *, put: bool) -> tuple[dict[str, Any], str | None]:
-        """The gateway body; on PUT, absent optional values go as "" so old ones clear."""
+    def payload(self, doc: Mapping[str, Any], *, put: bool) -> Payload:
+        """The gateway body. Always the whole body (the gateway validates it whole); on
+        PUT, absent optional values go as "" so old ones clear (the gateway merges)."""
+        blank = "" if put else None
         credentials: dict[str, str]
+        version: int | None = None
         if doc.get("modelId"):
             model = self.models.find(doc["modelId"])
             if model is None:
-                return {}, ("The agent's model is no longer registered; choose another model "
-                            "(PATCH modelId).")
+                return Payload({}, "The agent's model is no longer registered; choose another "
+                               "model (PATCH modelId).")
             provider = self.providers.find(model["providerId"])
             if provider is None or provider.get("deleting"):
-                return {}, (f"The provider of model {model['providerModelId']!r} was deleted; "
-                            "choose another model for this agent.")
+                return Payload({}, f"The provider of model {model['providerModelId']!r} was "
+                               "deleted; choose another model for this agent.")
             try:
                 adapter = self.credentials.adapter_for(provider)
             except LlmRegistryError as exc:  # e.g. a key that no longer decrypts
-                return {}, exc.message
+                return Payload({}, exc.message)
             credentials = adapter.talon_credentials(model["providerModelId"])
-        elif isinstance(doc.get("model"), str) and doc["model"].strip():
-            credentials = {"model": doc["model"].strip()}
+            prefix = self.settings.model_prefix(provider["providerType"])
+            credentials["model"] = f"{prefix}/{model['providerModelId']}"
+            version = int(provider.get("credentialsVersion") or 0)
+        elif legacy := _legacy_model(doc):
+            credentials = {"model": legacy}
         else:
-            return {}, "The agent has no model; set modelId to a registered model."
-        blank = "" if put else None
-        payload = build_payload(
+            return Payload({}, "The agent has no model; set modelId to a registered model.")
+        if not self.settings.keys_in_body:
+            credentials = {"model": credentials["model"]}  # the credential store has them
+        fallback = doc.get("fallbackModel")
+        extra = {
+            arg: doc[field] if isinstance(doc.get(field), str) else blank
+            for field, arg in PASS_THROUGH
+        }
+        body = build_payload(
             talon_id=doc.get("talonId") or "",
             name=doc.get("name") or "",
             role=doc.get("role"),
@@ -114,10 +148,15 @@ class AgentSync:
             base_url=credentials.get("baseUrl") or blank,
             soul=doc.get("soul") if doc.get("soul") is not None else blank,
             guardrails=doc.get("guardrails") if doc.get("guardrails") is not None else blank,
+            fallbacks=[fallback.strip()] if isinstance(fallback, str) and fallback.strip()
+            else None,
+            **extra,
         )
-        return payload, None
+        return Payload(body, None, version)
 
-    def record(self, agent_id: ObjectId, outcome: SyncOutcome) -> dict[str, Any]:
+    def record(
+        self, agent_id: ObjectId, outcome: SyncOutcome, version: int | None = None
+    ) -> dict[str, Any]:
         """Store the outcome on the agent; returns its ``talonSync``."""
         values: dict[str, Any] = {
             "talonSyncStatus": outcome.status,
@@ -125,24 +164,35 @@ class AgentSync:
         }
         if outcome.status == "synced":
             values["talonSyncedAt"] = utcnow()
+            values["talonSyncedVersion"] = version
         new = self.store.update(agent_id, values)
         return talon_sync(new or values)
 
-    def remove(self, doc: Mapping[str, Any]) -> SyncOutcome:
+    def remove(self, talon_id: Any) -> SyncOutcome:
         """DELETE the agent at the gateway; 404 counts as done, a failure is logged."""
-        talon_id = doc.get("talonId")
         if not self.client.enabled:
             return SyncOutcome("disabled", DISABLED_MESSAGE)
         if not talon_id:
             return SyncOutcome("synced", None)  # never had a gateway id: nothing to remove
-        if not isinstance(talon_id, str) or not TALON_ID_PATTERN.fullmatch(talon_id):
-            return SyncOutcome("failed", "The agent's Talon id is not a valid gateway id.")
         try:
             outcome = self.client.delete(talon_id)
         except Exception as exc:
-            log.error("gateway delete of %s crashed: %s", talon_id, type(exc).__name__)
+            log.error("gateway delete crashed: %s", type(exc).__name__)
             outcome = SyncOutcome("failed", "The gateway delete failed unexpectedly.")
         if outcome.status == "failed":
-            log.warning("agent %s deleted here but not at the gateway: %s", talon_id,
+            log.warning("an agent was deleted here but not yet at the gateway: %s",
                         outcome.error)
         return outcome
+
+
+def _legacy_model(doc: Mapping[str, Any]) -> str | None:
+    """The model string of an agent not bound to the registry: ``model``, else the
+    JavaScript Task Master's ``defaultModel``."""
+    for field in ("model", "defaultModel"):
+        value = doc.get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+__all__ = ["AgentSync", "Payload", "talon_client", "talon_sync"]

@@ -32,7 +32,8 @@ from task_master_llm.store import (
     provider_summary,
     utcnow,
 )
-from task_master_llm.talon import talon_id_for
+from task_master_llm.store.tombstones import TombstoneStore
+from task_master_llm.talon import TALON_ID_PATTERN, SyncOutcome, talon_id_for
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,13 @@ class AgentService:
         store: AgentStore,
         models: ModelStore,
         providers: ProviderStore,
+        tombstones: TombstoneStore,
         gateway: AgentSync,
     ) -> None:
         self.store = store
         self.models = models
         self.providers = providers
+        self.tombstones = tombstones
         self.gateway = gateway
 
     # --- reads -----------------------------------------------------------------------
@@ -93,7 +96,7 @@ class AgentService:
         doc.update(talonSyncStatus="pending", createdAt=now, updatedAt=now)
         tried: set[str] = set()
         for _ in range(_TALON_ID_ATTEMPTS):
-            doc["talonId"] = talon_id_for(doc["name"], self._taken(tried))
+            doc["talonId"] = talon_id_for(doc["name"], self._taken(tried), self._reserved)
             try:
                 self.store.insert(doc)
                 break
@@ -138,18 +141,34 @@ class AgentService:
         return self.get(new["_id"])
 
     def delete(self, agent_id: Any) -> dict[str, Any]:
-        """Delete the agent, then at the gateway; a gateway failure never blocks this."""
+        """Delete the agent, then at the gateway; a gateway failure never blocks this.
+
+        A tombstone is written first and removed only when the gateway confirmed the
+        delete, so a crash or outage leaves the delete owed (``flask llm sync-agents``
+        finishes it) instead of an agent the gateway keeps forever."""
         oid = parse_object_id(agent_id, "agent")
+        existing = self.store.get(oid)  # the 404
+        talon_id = existing.get("talonId")
+        if talon_id:
+            self.tombstones.add("agent", talon_id, agent_id=oid, reason="agent deleted")
         doc = self.store.remove(oid)
-        if doc is None:
-            self.store.get(oid)  # raises the 404
-        outcome = self.gateway.remove(doc or {})
+        outcome = self.finish_delete(talon_id)
         log.info("agent deleted id=%s talon=%s", oid, outcome.status)
         return {
             "id": str(oid),
-            "name": (doc or {}).get("name"),
-            "talonSync": {"status": outcome.status, "error": outcome.error, "syncedAt": None},
+            "name": (doc or existing).get("name"),
+            "talonSync": _delete_state(outcome),
         }
+
+    def finish_delete(self, talon_id: Any) -> SyncOutcome:
+        """DELETE at the gateway and settle the tombstone (kept, with the error, when the
+        gateway did not confirm)."""
+        outcome = self.gateway.remove(talon_id)
+        if talon_id and outcome.ok:
+            self.tombstones.done("agent", talon_id)
+        elif talon_id:
+            self.tombstones.failed("agent", talon_id, outcome.error)
+        return outcome
 
     # --- sync ------------------------------------------------------------------------
     def sync(self, agent_id: Any) -> dict[str, Any]:
@@ -176,20 +195,16 @@ class AgentService:
         with ThreadPoolExecutor(max_workers=min(SYNC_WORKERS, len(docs))) as pool:
             return list(pool.map(one, docs))
 
-    def sync_by_status(self, statuses: list[str] | None) -> dict[str, int]:
-        """``flask llm sync-agents``: re-sync agents in these states (None: all)."""
-        counts = {"synced": 0, "failed": 0, "disabled": 0}
-        for state in self.sync_many(self.store.by_sync_status(statuses)):
-            counts[state["status"]] = counts.get(state["status"], 0) + 1
-        return counts
-
     # --- AgentLinks (called by the provider and model services) ----------------------
     def agents_using(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
         """The agents bound to any of these models."""
         return self.store.by_model_ids(model_ids)
 
     def resync_provider(self, provider_id: ObjectId) -> None:
-        """A provider's key or base URL changed: re-sync every agent on its models."""
+        """A provider's key or base URL changed: re-sync every agent on its models (when
+        agent bodies carry keys; otherwise the gateway's credential store has them)."""
+        if not self.gateway.settings.keys_in_body:
+            return
         agents = self.store.by_model_ids(self.models.ids_by_provider(provider_id))
         self._mark_pending(agents)
         results = self.sync_many(agents)
@@ -232,8 +247,10 @@ class AgentService:
             raise ValueError(f"event must be one of {', '.join(EVENTS)}, not {event!r}")
         if event == "deleted":
             doc = agent if isinstance(agent, Mapping) else {"talonId": agent}
-            outcome = self.gateway.remove(doc)
-            return {"status": outcome.status, "error": outcome.error, "syncedAt": None}
+            talon_id = doc.get("talonId")
+            if isinstance(talon_id, str) and talon_id:
+                self.tombstones.add("agent", talon_id, reason="deleted by the host")
+            return _delete_state(self.finish_delete(talon_id))
         agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
         doc = self.store.get(agent_id)
         self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
@@ -287,26 +304,78 @@ class AgentService:
         log.info("agent %s detached: its model was deleted while it was saved", doc["_id"])
         return new or self.store.get(doc["_id"])
 
+    @property
+    def _reserved(self) -> frozenset[str]:
+        return self.gateway.client.reserved
+
     def _taken(self, tried: set[str]) -> Callable[[str], bool]:
-        return lambda candidate: candidate in tried or self.store.talon_id_taken(candidate)
+        """Whether an id is in use: by an agent, or by a delete still owed at the gateway
+        (reusing it would let that delete remove the new agent)."""
+        return lambda candidate: (
+            candidate in tried
+            or self.store.talon_id_taken(candidate)
+            or self.tombstones.exists("agent", candidate)
+        )
 
     def _with_talon_id(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """Give an agent without a gateway id (e.g. made by the host) a unique one."""
+        """Give an agent without a gateway id (made by the host, or by the JavaScript
+        Task Master) one. A JavaScript-era agent keeps the id the gateway already knows
+        (``talonAgentId``, else its name, as that app sent ``talonAgentId || name``) when
+        it is a usable id; otherwise it gets a new one and the old id is queued for
+        deletion, so the gateway is not left with two copies."""
         if doc.get("talonId"):
             return doc
+        old = _js_id(doc)
         tried: set[str] = set()
+        if old is not None and self._usable(old):
+            new = self._set_talon_id(doc, old)
+            if new is not None:
+                return new
+            tried.add(old)
         for _ in range(_TALON_ID_ATTEMPTS):
-            candidate = talon_id_for(doc.get("name") or "agent", self._taken(tried))
-            try:
-                new = self.store.update(doc["_id"], {"talonId": candidate},
-                                        only_if={"talonId": None})
-            except DuplicateKeyError:
+            candidate = talon_id_for(doc.get("name") or "agent", self._taken(tried),
+                                     self._reserved)
+            new = self._set_talon_id(doc, candidate)
+            if new is None:
                 tried.add(candidate)
                 continue
-            return new or self.store.get(doc["_id"])
+            if old is not None and old != candidate:
+                self.tombstones.add("agent", old, reason="replaced by a new gateway id")
+            return new
         return doc  # the sync then fails, saying the id is missing
+
+    def _usable(self, talon_id: str) -> bool:
+        return (TALON_ID_PATTERN.fullmatch(talon_id) is not None
+                and talon_id not in self._reserved
+                and not self._taken(set())(talon_id))
+
+    def _set_talon_id(self, doc: dict[str, Any], talon_id: str) -> dict[str, Any] | None:
+        """Store ``talon_id`` unless the agent got one meanwhile; None when it is taken."""
+        try:
+            new = self.store.update(doc["_id"], {"talonId": talon_id},
+                                    only_if={"talonId": None})
+        except DuplicateKeyError:
+            return None
+        return new or self.store.get(doc["_id"])
 
     def _mark_pending(self, docs: list[dict[str, Any]]) -> None:
         self.store.bulk_write([
             UpdateOne({"_id": d["_id"]}, {"$set": {"talonSyncStatus": "pending"}}) for d in docs
         ])
+
+
+def _js_id(doc: Mapping[str, Any]) -> str | None:
+    """The id the JavaScript Task Master gave the agent at the gateway, if any."""
+    for field in ("talonAgentId", "name"):
+        value = doc.get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _delete_state(outcome: SyncOutcome) -> dict[str, Any]:
+    """``talonSync`` of a delete: a failure says the delete is owed and retried."""
+    error = outcome.error
+    if outcome.status == "failed":
+        error = f"{error} The delete is owed: `flask llm sync-agents` retries it."
+    return {"status": outcome.status, "error": error, "syncedAt": None}

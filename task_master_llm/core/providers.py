@@ -20,6 +20,7 @@ from task_master_llm.adapters import (
     get_adapter_class,
 )
 from task_master_llm.core.credentials import Credentials
+from task_master_llm.core.gateway_credentials import GatewayCredentials
 from task_master_llm.core.links import AgentLinks
 from task_master_llm.errors import NotFound, ValidationError
 from task_master_llm.net.policy import validate_base_url
@@ -45,11 +46,13 @@ class ProviderService:
         models: ModelStore,
         credentials: Credentials,
         agents: AgentLinks,
+        gateway: GatewayCredentials,
     ) -> None:
         self.store = store
         self.models = models
         self.credentials = credentials
         self.agents = agents
+        self.gateway = gateway
 
     # --- reads -----------------------------------------------------------------------
     def all(self) -> list[dict[str, Any]]:
@@ -78,7 +81,36 @@ class ProviderService:
             "apiKeyLast4": tail or None,
             "apiKeyMasked": ("****" + tail) if has_key else None,
             "modelCount": model_count,
+            "gatewayCredential": bool(doc.get("gatewayCredential")),
+            "gatewayStore": self._gateway_state(doc, cls),
         }
+
+    def _gateway_state(self, doc: Mapping[str, Any], cls: type[ProviderAdapter]) -> dict[str, Any]:
+        """Whether the gateway's runtime uses this provider's key, and whether it has it."""
+        kind = cls.gateway_credential
+        if kind is None:
+            return {"type": None, "status": "unsupported", "error": None, "message": (
+                f"The Talon gateway's credential store has no place for {cls.display_name} "
+                "keys: agents on this provider run with whatever credentials the gateway "
+                "itself has."
+            )}
+        if not doc.get("gatewayCredential"):
+            return {"type": kind, "status": "standby", "error": None, "message": (
+                f"Not the gateway's {kind} credential: agents on this provider run with the "
+                f"key of the {cls.display_name} provider that is (the gateway holds one)."
+            )}
+        settings = self.gateway.settings
+        if not settings.keys_in_store or not self.gateway.client.enabled:
+            return {"type": kind, "status": "off", "error": None,
+                    "message": "Keys are not pushed to the gateway's credential store."}
+        version = int(doc.get("credentialsVersion") or 0)
+        if doc.get("gatewayCredentialVersion") == version:
+            return {"type": kind, "status": "synced", "error": None,
+                    "message": f"The gateway's runtime uses this key for {kind} agents."}
+        error = doc.get("gatewayCredentialError")
+        return {"type": kind, "status": "failed" if error else "owed", "error": error,
+                "message": "The gateway does not have this key yet; `flask llm sync-agents` "
+                           "pushes it."}
 
     # --- writes ----------------------------------------------------------------------
     def create(self, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,7 +131,8 @@ class ProviderService:
             doc.update(self.credentials.encrypt(doc["_id"], values["apiKey"]))
         doc = self.store.insert(doc)
         log.info("provider created id=%s type=%s", doc["_id"], doc["providerType"])
-        return self.to_api(doc, 0)
+        self.gateway.adopt(doc)
+        return self.to_api(self.store.get(doc["_id"]), 0)
 
     def update(self, provider_id: Any, data: Mapping[str, Any]) -> dict[str, Any]:
         """Apply a PATCH. A new key is re-encrypted and resets the status to unknown."""
@@ -119,6 +152,8 @@ class ProviderService:
             "deploymentId": data.get("deploymentId", doc.get("deploymentId")),
         }
         self._check_fields(cls, merged, creating=False, given=set(data))
+        if "gatewayCredential" in data:
+            self._check_gateway_move(cls, doc, data["gatewayCredential"])
         set_fields: dict[str, Any] = {}
         unset: list[str] = []
         if "name" in data:
@@ -141,9 +176,15 @@ class ProviderService:
         if changed:
             set_fields.update(status="unknown", statusMessage=None, lastErrorKind=None)
         credentials_changed = bool(changed & {"apiKey", "baseUrl", "deploymentId"})
-        new = self.store.update(doc["_id"], set_fields, tuple(unset))
+        new = self.store.update(doc["_id"], set_fields, tuple(unset),
+                                bump_credentials=credentials_changed)
+        if data.get("gatewayCredential") is True and not doc.get("gatewayCredential"):
+            self.gateway.make_holder(new["_id"])
+        elif credentials_changed:
+            self.gateway.push(new["_id"])
         if credentials_changed:
             self.agents.resync_provider(new["_id"])
+        new = self.store.get(new["_id"])
         count = self.models.count_by_provider([new["_id"]]).get(new["_id"], 0)
         return self.to_api(new, count)
 
@@ -152,7 +193,8 @@ class ProviderService:
 
         1. mark the provider ``deleting`` (hidden, unusable for new agents);
         2. detach the agents that use its models (they keep their legacy model string);
-        3. delete its models; 4. delete the provider. Repeating the call resumes.
+        3. hand its gateway credential on (or queue its removal from the gateway's store);
+        4. delete its models; 5. delete the provider. Repeating the call resumes.
         """
         oid = parse_object_id(provider_id, "provider")
         doc = self.store.find(oid)
@@ -161,6 +203,7 @@ class ProviderService:
         self.store.mark_deleting(oid)
         model_ids = self.models.ids_by_provider(oid)
         detached = self.agents.detach_from_models(model_ids)
+        self.gateway.release(doc)
         deleted = self.models.delete_by_provider(oid)
         self.store.remove(oid)
         log.info("provider deleted id=%s models=%d agents=%d", oid, deleted, len(detached))
@@ -210,6 +253,21 @@ class ProviderService:
         return out
 
     # --- helpers ---------------------------------------------------------------------
+    def _check_gateway_move(
+        self, cls: type[ProviderAdapter], doc: Mapping[str, Any], value: bool
+    ) -> None:
+        """``gatewayCredential`` can only be given to a provider, never taken away (the
+        gateway keeps one key per type: give it to another provider instead)."""
+        problem = None
+        if cls.gateway_credential is None:
+            problem = (f"The Talon gateway's credential store has no place for "
+                       f"{cls.display_name} keys.")
+        elif value is False and doc.get("gatewayCredential"):
+            problem = ("The gateway holds one key per type: set gatewayCredential to true "
+                       "on another provider of this type to move it.")
+        if problem:
+            raise ValidationError(problem, fields={"gatewayCredential": [problem]})
+
     def _check_fields(
         self,
         cls: type[ProviderAdapter],

@@ -16,11 +16,14 @@ from task_master_llm.config import Settings
 from task_master_llm.core.agent_sync import AgentSync, talon_client
 from task_master_llm.core.agents import AgentService
 from task_master_llm.core.credentials import Credentials
+from task_master_llm.core.gateway_credentials import GatewayCredentials
 from task_master_llm.core.migration import AgentMigration
 from task_master_llm.core.models import ModelService
 from task_master_llm.core.providers import ProviderService
+from task_master_llm.core.reconcile import Reconciler
 from task_master_llm.core.rotation import KeyRotation
 from task_master_llm.store import AgentStore, ModelStore, ProviderStore
+from task_master_llm.store.tombstones import TombstoneStore
 from task_master_llm.talon import TalonClient
 from task_master_llm.vault import Vault
 
@@ -32,10 +35,11 @@ class Stores:
     providers: ProviderStore
     models: ModelStore
     agents: AgentStore
+    tombstones: TombstoneStore
 
     def ensure_indexes(self) -> None:
         """Create every index the stores rely on (idempotent)."""
-        for store in (self.providers, self.models, self.agents):
+        for store in (self.providers, self.models, self.agents, self.tombstones):
             store.ensure_indexes()
 
 
@@ -49,11 +53,13 @@ class Services:
     stores: Stores
     credentials: Credentials
     talon: TalonClient
+    gateway: GatewayCredentials
     providers: ProviderService
     models: ModelService
     agents: AgentService
     migration: AgentMigration
     rotation: KeyRotation
+    reconciler: Reconciler
 
 
 def build_stores(settings: Settings, db: Database) -> Stores:
@@ -63,6 +69,7 @@ def build_stores(settings: Settings, db: Database) -> Stores:
         providers=ProviderStore(db[names.providers]),
         models=ModelStore(db[names.models]),
         agents=AgentStore(db[names.agents]),
+        tombstones=TombstoneStore(db[names.tombstones]),
     )
 
 
@@ -75,8 +82,12 @@ def build_services(
     stores = build_stores(settings, db)
     credentials = Credentials(vault, settings.http)
     client = talon if talon is not None else talon_client(settings.talon)
-    sync = AgentSync(stores.agents, stores.models, stores.providers, credentials, client)
-    agents = AgentService(stores.agents, stores.models, stores.providers, sync)
+    sync = AgentSync(stores.agents, stores.models, stores.providers, credentials, client,
+                     settings.talon)
+    agents = AgentService(stores.agents, stores.models, stores.providers, stores.tombstones,
+                          sync)
+    gateway = GatewayCredentials(stores.providers, stores.tombstones, credentials, client,
+                                 settings.talon)
     return Services(
         settings=settings,
         db=db,
@@ -84,11 +95,17 @@ def build_services(
         stores=stores,
         credentials=credentials,
         talon=client,
-        providers=ProviderService(stores.providers, stores.models, credentials, agents),
+        gateway=gateway,
+        providers=ProviderService(stores.providers, stores.models, credentials, agents, gateway),
         models=ModelService(stores.models, stores.providers, agents),
         agents=agents,
         migration=AgentMigration(stores.agents, stores.models, stores.providers),
         rotation=KeyRotation(stores.providers.collection, vault),
+        reconciler=Reconciler(
+            agents, sync,
+            (stores.agents, stores.models, stores.providers, stores.tombstones),
+            gateway, settings.talon,
+        ),
     )
 
 

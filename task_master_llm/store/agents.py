@@ -71,6 +71,26 @@ class AgentStore:
         query = {} if statuses is None else {"talonSyncStatus": {"$in": statuses}}
         return list(self.collection.find(query).sort("name", 1))
 
+    def bound(self) -> list[dict[str, Any]]:
+        """The agents bound to a registered model: id, model and the recorded version."""
+        return list(self.collection.find(
+            {"modelId": {"$ne": None}}, {"_id": 1, "modelId": 1, "talonSyncedVersion": 1}
+        ))
+
+    def by_ids(self, ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """These agents, by name."""
+        if not ids:
+            return []
+        return list(self.collection.find({"_id": {"$in": list(ids)}}).sort("name", 1))
+
+    def record_verification(self, results: Mapping[ObjectId, str], when: Any) -> None:
+        """Store what ``--verify`` read back for each agent, in one round trip."""
+        self.bulk_write([
+            UpdateOne({"_id": agent_id},
+                      {"$set": {"talonVerifyStatus": status, "talonVerifiedAt": when}})
+            for agent_id, status in results.items()
+        ])
+
     def legacy(self) -> list[dict[str, Any]]:
         """Agents with a legacy model string and no ``modelId``."""
         return [

@@ -24,12 +24,21 @@ class ProviderStore:
     def ensure_indexes(self) -> None:
         """Create the indexes this store relies on (idempotent)."""
         ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
+        # at most one provider per type is the gateway's credential for that type
+        ensure_index(
+            self.collection,
+            [("providerType", 1)],
+            unique=True,
+            name="gateway_credential_unique",
+            partialFilterExpression={"gatewayCredential": True},
+        )
 
     def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Insert a new provider; a duplicate name is a 409."""
         now = utcnow()
         doc.setdefault("_id", ObjectId())
         doc.setdefault("status", "unknown")
+        doc.setdefault("credentialsVersion", 1)
         doc.setdefault("createdAt", now)
         doc.setdefault("updatedAt", now)
         try:
@@ -88,13 +97,21 @@ class ProviderStore:
         unset_fields: tuple[str, ...] = (),
         *,
         touch: bool = True,
+        bump_credentials: bool = False,
     ) -> dict[str, Any]:
-        """Apply ``$set``/``$unset`` and return the new document; duplicate name is a 409."""
+        """Apply ``$set``/``$unset`` and return the new document; duplicate name is a 409.
+
+        ``bump_credentials`` increments ``credentialsVersion`` in the same write: what the
+        gateway holds of this provider (agents, its credential store) is then behind, and
+        stays visibly owed until a push of the new version succeeds, even after a crash.
+        """
         update: dict[str, Any] = {"$set": dict(set_fields)}
         if touch:
             update["$set"]["updatedAt"] = utcnow()
         if unset_fields:
             update["$unset"] = {f: "" for f in unset_fields}
+        if bump_credentials:
+            update["$inc"] = {"credentialsVersion": 1}
         try:
             doc = self.collection.find_one_and_update(
                 {"_id": provider_id, "deleting": {"$ne": True}},
@@ -109,6 +126,62 @@ class ProviderStore:
         if doc is None:
             raise NotFound(f"No provider with id {str(provider_id)!r}.")
         return doc
+
+    # --- the gateway's credential for a type ----------------------------------------
+    def gateway_holder(self, provider_type: str) -> dict[str, Any] | None:
+        """The provider whose key the gateway's credential store holds for this type."""
+        return self.collection.find_one({"providerType": provider_type, "gatewayCredential": True})
+
+    def claim_gateway_credential(self, provider_id: ObjectId) -> bool:
+        """Make the provider its type's gateway credential unless another one is; True when
+        it is (the unique partial index settles a race)."""
+        try:
+            result = self.collection.update_one(
+                {"_id": provider_id, "deleting": {"$ne": True}},
+                {"$set": {"gatewayCredential": True, "gatewayCredentialVersion": None}},
+            )
+        except DuplicateKeyError:
+            return False
+        return result.matched_count == 1
+
+    def release_gateway_credential(self, provider_id: ObjectId) -> None:
+        """The provider no longer is its type's gateway credential."""
+        self.collection.update_one(
+            {"_id": provider_id},
+            {"$unset": {"gatewayCredential": "", "gatewayCredentialVersion": "",
+                        "gatewayCredentialError": ""}},
+        )
+
+    def next_gateway_candidate(self, provider_type: str) -> dict[str, Any] | None:
+        """The oldest other provider of the type that could take the credential."""
+        cursor = self.collection.find(
+            {"providerType": provider_type, "deleting": {"$ne": True},
+             "gatewayCredential": {"$ne": True}}
+        ).sort([("createdAt", 1), ("_id", 1)]).limit(1)
+        return next(iter(cursor), None)
+
+    def record_gateway_push(
+        self, provider_id: ObjectId, version: int, error: str | None
+    ) -> None:
+        """Store the outcome of a credential push of ``version``; the version only counts
+        as pushed when it is still the provider's current one."""
+        if error is None:
+            self.collection.update_one(
+                {"_id": provider_id, "gatewayCredential": True, "credentialsVersion": version}
+                if version else
+                {"_id": provider_id, "gatewayCredential": True,
+                 "credentialsVersion": {"$in": [None, 0]}},
+                {"$set": {"gatewayCredentialVersion": version, "gatewayCredentialError": None,
+                          "gatewayCredentialAt": utcnow()}},
+            )
+        else:
+            self.collection.update_one(
+                {"_id": provider_id}, {"$set": {"gatewayCredentialError": error}}
+            )
+
+    def gateway_holders(self) -> list[dict[str, Any]]:
+        """Every provider that is its type's gateway credential."""
+        return list(self.collection.find({"gatewayCredential": True, "deleting": {"$ne": True}}))
 
     def mark_deleting(self, provider_id: ObjectId) -> None:
         """First step of a delete: hide the provider so nothing new can use it."""

@@ -37,17 +37,33 @@ def migrate_agents(dry_run: bool) -> None:
 
 
 @llm_cli.command("sync-agents")
-@click.option("--failed", "which", flag_value="failed", default=True,
-              help="Agents whose last sync failed or is pending or was disabled (default).")
-@click.option("--all", "which", flag_value="all", help="Every agent.")
+@click.option("--failed", "which", flag_value="owed", default=True,
+              help="Everything owed (the default): agents not synced or behind their "
+                   "provider's key, credentials the gateway lacks, deletes not yet done.")
+@click.option("--all", "which", flag_value="all", help="Push every agent and credential.")
+@click.option("--verify", "which", flag_value="verify",
+              help="Read every agent and the credential store back and compare; exit 1 "
+                   "when anything differs.")
+@click.option("--repair", "which", flag_value="repair",
+              help="--verify, then push what differs and read back again.")
 def sync_agents(which: str) -> None:
-    """Push agents to the Talon gateway again and print the outcome counts."""
+    """Converge the Talon gateway to the registry and print the counts.
+
+    Prints names and field names only, never values. Exits 1 when something failed, is
+    still owed or (with --verify) differs.
+    """
     services = current_services()
     if not services.talon.enabled:
         click.echo(f"{DISABLED_MESSAGE}; nothing to do.")
         return
-    statuses = None if which == "all" else ["failed", "pending", "disabled"]
-    counts = services.agents.sync_by_status(statuses)
-    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
-    if counts.get("failed"):
+    reconciler = services.reconciler
+    if which in ("verify", "repair"):
+        verified = reconciler.verify(repair=which == "repair")
+        click.echo(verified.summary())
+        if not verified.ok:
+            raise SystemExit(1)
+        return
+    report = reconciler.run(everything=which == "all")
+    click.echo(report.summary())
+    if not report.ok:
         raise SystemExit(1)

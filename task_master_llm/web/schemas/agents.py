@@ -55,6 +55,10 @@ class TalonSyncSchema(Schema):
     )
     error = fields.String(allow_none=True)
     syncedAt = UtcDateTime(allow_none=True)
+    verified = fields.String(allow_none=True, validate=validate.OneOf(
+        ["in_sync", "drifted", "missing"]), metadata={
+        "description": "what the last `flask llm sync-agents --verify` read back"})
+    verifiedAt = UtcDateTime(allow_none=True)
 
 
 class AgentModelSchema(Schema):

@@ -34,6 +34,15 @@ class UtcDateTime(fields.DateTime):
         return iso(value)
 
 
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true``/``false`` only (no ``"yes"``, ``1`` or ``"on"``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class FlagField(fields.Boolean):
     """A query-string flag such as ``?force=true``: true/1/yes/on or false/0/no/off/empty."""
 

@@ -7,22 +7,13 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
-from task_master_llm.web.schemas.common import FlagField, ObjectIdField, UtcDateTime
+from task_master_llm.web.schemas.common import FlagField, ObjectIdField, StrictBoolean, UtcDateTime
 from task_master_llm.web.schemas.providers import AffectedAgentSchema
 
 MAX_MODELS_PER_REQUEST = 500
 
 _MODEL_ID = validate.Length(min=1, max=256)
 _NAME = validate.Length(min=1, max=200)
-
-
-class StrictBoolean(fields.Boolean):
-    """A JSON ``true``/``false`` only (no ``"yes"``, ``1`` or ``"on"``)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
 
 
 def _modality(**kwargs: Any) -> fields.List:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from task_master_llm.web.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
+from task_master_llm.web.schemas.common import (
+    ObjectIdField,
+    StrictBoolean,
+    StrippedSchema,
+    UtcDateTime,
+)
 
 _NAME = validate.Length(min=1, max=100)
 _SHORT = validate.Length(min=1, max=200)
@@ -44,6 +49,19 @@ class ProviderUpdateSchema(_ProviderBody):
     baseUrl = fields.String(allow_none=True, validate=_URL)
     orgId = fields.String(allow_none=True, validate=_SHORT)
     deploymentId = fields.String(allow_none=True, validate=_SHORT)
+    gatewayCredential = StrictBoolean(metadata={
+        "description": "true: the gateway's runtime uses this provider's key for its type"})
+
+
+class GatewayStoreSchema(Schema):
+    """Whether the Talon gateway's runtime uses the provider's key, and has it."""
+
+    type = fields.String(allow_none=True, metadata={
+        "description": "the gateway's credential-store provider (null: no place for this type)"})
+    status = fields.String(required=True, validate=validate.OneOf(
+        ["synced", "owed", "failed", "off", "standby", "unsupported"]))
+    error = fields.String(allow_none=True)
+    message = fields.String(required=True)
 
 
 class ProviderSchema(Schema):
@@ -65,6 +83,8 @@ class ProviderSchema(Schema):
     lastValidatedAt = UtcDateTime(allow_none=True)
     lastLatencyMs = fields.Integer(allow_none=True)
     modelCount = fields.Integer(required=True)
+    gatewayCredential = fields.Boolean(required=True)
+    gatewayStore = fields.Nested(GatewayStoreSchema, required=True)
     createdAt = UtcDateTime()
     updatedAt = UtcDateTime()
 
