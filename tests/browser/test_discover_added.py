@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ADMIN, LiveApp, login
-from tests.browser.test_registry_flows import seed
+from tests.browser.test_models_tab import seed
 
 pytestmark = pytest.mark.browser
 

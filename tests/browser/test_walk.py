@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login, logout
-from tests.browser.test_providers_page import add_provider
+from tests.browser.test_providers_tab import add_provider
 from tests.conftest import CANARY_KEY
 
 pytestmark = pytest.mark.browser

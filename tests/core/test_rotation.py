@@ -21,7 +21,8 @@ from task_master_llm.core.rotation import RotationReport, rotate_collection
 from task_master_llm.store.keys import from_document, to_document
 from task_master_llm.vault import Vault
 
-LEGACY = json.loads((Path(__file__).parent / "data" / "legacy_js_vector.json").read_text("utf-8"))
+DATA = Path(__file__).parents[1] / "data"
+LEGACY = json.loads((DATA / "legacy_js_vector.json").read_text("utf-8"))
 LEGACY_KEY = bytes.fromhex(LEGACY["key_hex"])
 OLD_KEY = secrets.token_bytes(32)
 NEW_KEY = secrets.token_bytes(32)

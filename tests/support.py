@@ -1,6 +1,6 @@
 """Fixtures and helpers shared by the model, agent and Talon sync tests.
 
-Import the fixtures by name in a test module (``from tests.llm_helpers import talon, ...``).
+Import the fixtures by name in a test module (``from tests.support import talon, ...``).
 """
 
 from __future__ import annotations

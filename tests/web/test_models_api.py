@@ -6,15 +6,15 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient, monitoring
 
-from tests import llm_helpers
+from tests import support
 from tests.conftest import CANARY_KEY, make_app
-from tests.llm_helpers import bodies, login, make_agent, make_provider, register
+from tests.support import bodies, login, make_agent, make_provider, register
 
 # fixtures shared with the agent tests
-talon = llm_helpers.talon
-gw_app = llm_helpers.gw_app
-gw_admin = llm_helpers.gw_admin
-gw_member = llm_helpers.gw_member
+talon = support.talon
+gw_app = support.gw_app
+gw_admin = support.gw_admin
+gw_member = support.gw_member
 
 
 def listed(client, **params):

@@ -8,15 +8,15 @@ from bson import ObjectId
 
 from task_master_llm.store.agents import AgentStore
 from task_master_llm.web.context import services_of
-from tests import llm_helpers
+from tests import support
 from tests.conftest import make_app
-from tests.llm_helpers import bodies, gateway_app, login, make_agent, make_provider, register
+from tests.support import bodies, gateway_app, login, make_agent, make_provider, register
 
-talon = llm_helpers.talon
-gw_app = llm_helpers.gw_app
-gw_admin = llm_helpers.gw_admin
-gw_member = llm_helpers.gw_member
-gw_anon = llm_helpers.gw_anon
+talon = support.talon
+gw_app = support.gw_app
+gw_admin = support.gw_admin
+gw_member = support.gw_member
+gw_anon = support.gw_anon
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login
-from tests.browser.test_registry_flows import create_agent, seed
+from tests.browser.test_models_tab import create_agent, seed
 
 pytestmark = pytest.mark.browser
 
