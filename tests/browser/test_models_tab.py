@@ -1,47 +1,17 @@
-"""Models tab, Discover dialog, deletes with their consequences, the agents page's
-failure paths and empty states, and the narrow (390 px) layout, in a real browser."""
+"""The Models tab in a real browser: the Discover dialog (registered models marked, filter,
+select all/none, what it shows after adding, narrow screens), the enable switch rolling
+back on failure, and deleting a model that agents use."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login
-from tests.browser.test_walk import select_starting_with
+from tests.browser.support import ADMIN, LiveApp, create_agent, login, seed
 
 pytestmark = pytest.mark.browser
-
-
-def seed(page, live: LiveApp, *, name: str = "Google AI", models: int = 2) -> dict[str, Any]:
-    """Register a Google provider and ``models`` of its models through the API."""
-    google = live.providers["google"]
-    created = page.request.post(
-        "/api/llm/providers",
-        data={"name": name, "providerType": "google", "apiKey": google.DEMO_KEY,
-              "baseUrl": google.base_url},
-    )
-    assert created.status == 201, created.text()
-    provider = created.json()["data"]
-    found = page.request.get(f"/api/llm/providers/{provider['id']}/discover").json()["data"]
-    registered = page.request.post(
-        "/api/llm/models", data={"providerId": provider["id"], "models": found[:models]}
-    )
-    assert registered.status in (200, 201), registered.text()
-    return {"provider": provider, "models": registered.json()["data"]["models"]}
-
-
-def create_agent(page, name: str, model_id: str) -> dict[str, Any]:
-    """Create an agent through the API."""
-    response = page.request.post(
-        "/api/agents", data={"name": name, "role": "Helper", "modelId": model_id}
-    )
-    assert response.status == 201, response.text()
-    return response.json()["data"]
 
 
 def test_discover_marks_registered_filters_and_selects(page, live: LiveApp) -> None:
@@ -87,6 +57,93 @@ def test_discover_marks_registered_filters_and_selects(page, live: LiveApp) -> N
     assert sorted(ids) == sorted({second, other})
 
 
+def test_models_list_shows_the_models_just_added(page, live: LiveApp) -> None:
+    """A search typed before (which hides the new models) is cleared, the provider filter is
+    set to the provider whose models were added, and the message says so."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=1)
+    other = seed(page, live, name="Other Google", models=1)
+    kept = seeded["models"][0]["providerModelId"]
+    page.goto("/llm#models")
+    rows = page.locator("#models-body tr")
+    expect(rows).to_have_count(2)
+    # a filter that hides everything the dialog is about to add
+    page.locator("#models-provider-filter").select_option(value=other["provider"]["id"])
+    page.get_by_label("Search").fill(kept)
+    expect(rows).to_have_count(1)
+
+    page.get_by_role("button", name="Discover models").click()
+    dialog = page.get_by_role("dialog", name="Discover models")
+    dialog.get_by_label("Provider").select_option(value=seeded["provider"]["id"])
+    dialog.get_by_role("button", name="Fetch models").click()
+    boxes = dialog.locator("#discover-list input[type=checkbox]:not([disabled])")
+    expect(boxes.first).to_be_visible()
+    added = []
+    for i in range(2):
+        boxes.nth(i).check()
+        added.append(boxes.nth(i).locator("xpath=..").locator(".llm-mono").inner_text())
+    dialog.get_by_role("button", name="Add 2 to Registry").click()
+    expect(dialog).to_be_hidden()
+
+    expect(page.get_by_role("tab", name="Models")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_label("Search")).to_have_value("")
+    expect(page.locator("#models-provider-filter")).to_have_value(seeded["provider"]["id"])
+    flash = page.locator("#llm-flash")
+    expect(flash).to_contain_text("Added 2 models to the registry")
+    expect(flash).to_contain_text("The list now shows only Google AI’s models (search cleared)")
+    expect(rows).to_have_count(3)  # the provider's earlier model and the two new ones
+    for model_id in added:
+        row = page.locator(f'#models-body tr[data-provider-model-id="{model_id}"]')
+        expect(row).to_be_visible()
+        expect(row.locator(".llm-badge-new")).to_have_text("New")
+    earlier = page.locator(f'#models-body tr[data-provider-model-id="{kept}"]')
+    expect(earlier).to_have_count(1)
+    expect(earlier.locator(".llm-badge-new")).to_have_count(0)
+
+    # "All providers" shows every model again; only the added ones carry the badge
+    page.locator("#models-provider-filter").select_option(value="")
+    expect(rows).to_have_count(4)
+    expect(page.locator("#models-body .llm-badge-new")).to_have_count(2)
+
+
+def test_unknown_context_and_counts_read_as_words(page, live: LiveApp) -> None:
+    """An OpenAI-compatible server publishes no context window: Discover said "— context";
+    one model was "1 models" and "Added 1 model(s)"."""
+    login(page, ADMIN)
+    compat = live.providers["openai_compatible"]
+    created = page.request.post("/api/llm/providers", data={
+        "name": "Compat", "providerType": "openai_compatible", "apiKey": compat.DEMO_KEY,
+        "baseUrl": compat.base_url})
+    assert created.status == 201, created.text()
+    page.goto("/llm#models")
+    page.get_by_role("button", name="Discover models").click()
+    dialog = page.get_by_role("dialog", name="Discover models")
+    dialog.get_by_role("button", name="Fetch models").click()
+    first = dialog.locator("#discover-list > li").first
+    expect(first).to_contain_text("context window unknown")
+    expect(first).not_to_contain_text("— context")
+    first.locator("input").check()
+    dialog.get_by_role("button", name="Add 1 to Registry").click()
+    expect(page.locator("#llm-flash")).to_contain_text("Added 1 model to the registry")
+
+
+def test_discover_provider_select_fits_a_390px_dialog(page, live: LiveApp) -> None:
+    """At 390 px the Discover dialog's Provider select grew past the dialog's right edge
+    when a provider's name was long; it stays inside now."""
+    login(page, ADMIN)
+    seed(page, live, name="Google AI for the whole engineering department", models=1)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/llm#models")
+    page.get_by_role("button", name="Discover models").click()
+    dialog = page.get_by_role("dialog", name="Discover models")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    fetch = dialog.get_by_role("button", name="Fetch models")
+    for control in (dialog.get_by_label("Provider"), fetch):
+        inner = control.bounding_box()
+        assert inner["x"] + inner["width"] <= box["x"] + box["width"] - 8, (inner, box)
+
+
 def test_toggle_failure_rolls_back_with_a_message(page, live: LiveApp) -> None:
     """If the save fails, the toggle goes back and the page says why."""
     login(page, ADMIN)
@@ -121,180 +178,28 @@ def test_model_delete_in_use_asks_again_and_detaches(page, live: LiveApp) -> Non
     assert agent.get("modelId") is None
 
 
-def test_provider_delete_says_what_it_affects(page, live: LiveApp) -> None:
-    """The confirmation names the model count and the agents; the row goes away."""
-    login(page, ADMIN)
-    seeded = seed(page, live, models=2)
-    create_agent(page, "Dependent One", seeded["models"][0]["id"])
-    page.goto("/llm")
-    row = page.locator('tr[data-provider-name="Google AI"]')
-    row.get_by_role("button", name="Delete").click()
-    confirm = page.get_by_role("dialog", name="Delete Google AI?")
-    expect(confirm).to_contain_text("2 registered models")
-    expect(confirm.locator("#confirm-list")).to_contain_text("Dependent One")
-    confirm.get_by_role("button", name="Delete provider").click()
-    expect(confirm).to_be_hidden()
-    expect(row).to_have_count(0)
-    expect(page.locator("#llm-flash")).to_contain_text("Dependent One")
-    expect(page.locator("#providers-empty")).to_be_visible()
-
-
-def test_failed_sync_shows_reason_and_retry_works(page, live: LiveApp) -> None:
-    """Gateway down: the agent is saved, the page says why the sync failed, Retry fixes it."""
+def test_in_use_question_focuses_cancel_and_speaks_plainly(page, live: LiveApp) -> None:
+    """The second, more destructive question ("in use, delete anyway?") puts focus back on
+    Cancel, so pressing Enter twice never detaches agents, and it says what happens in
+    the page's words (no "?force=true" from the API message)."""
     login(page, ADMIN)
     seeded = seed(page, live, models=1)
-    live.talon.down()
-    page.goto("/llm/agents")
-    page.get_by_role("button", name="Create Agent").click()
-    dialog = page.get_by_role("dialog", name="Create Agent")
-    dialog.get_by_label("Name").fill("Offline Otto")
-    dialog.get_by_label("Role").fill("Waits")
-    select_starting_with(dialog.get_by_label("Provider"), "Google AI")
-    expect(dialog.get_by_label("Model")).to_have_value(seeded["models"][0]["id"])
-    dialog.get_by_role("button", name="Create Agent").click()
-    expect(dialog).to_be_hidden()
-    flash = page.locator("#llm-flash")
-    expect(flash).to_contain_text("syncing to Talon failed")
-    row = page.locator('tr[data-agent-name="Offline Otto"]')
-    expect(row.locator(".llm-sync-failed")).to_be_visible()
-    reason = row.locator(".llm-status-msg")
-    expect(reason).not_to_be_empty()
-    live.talon.up()
-    row.get_by_role("button", name="Retry sync").click()
-    expect(row.locator(".llm-sync-synced")).to_be_visible()
-    expect(flash).to_contain_text("Synced to Talon")
-    assert any(a["name"] == "Offline Otto" for a in live.talon.agents.values())
-
-
-def test_agent_form_errors_and_empty_states(page, live: LiveApp) -> None:
-    """No enabled models: the member is told why; admins get a link to the registry.
-    A duplicate name comes back next to the Name field."""
-    login(page, MEMBER)
-    page.goto("/llm/agents")
-    page.get_by_role("button", name="Create Agent").click()
-    dialog = page.get_by_role("dialog", name="Create Agent")
-    expect(dialog.locator("#af-model-hint")).to_contain_text("Ask an administrator")
-    expect(dialog.get_by_role("link", name="Open the LLM Registry")).to_have_count(0)
-    expect(dialog.get_by_role("button", name="Create Agent")).to_be_disabled()
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-
-    page.context.clear_cookies()
-    login(page, ADMIN)
-    seeded = seed(page, live, models=1)
-    page.request.patch(f"/api/llm/models/{seeded['models'][0]['id']}", data={"enabled": False})
-    seed(page, live, name="Second Google", models=1)
-    page.goto("/llm/agents")
-    page.get_by_role("button", name="Create Agent").click()
-    # the first provider has no enabled model now: it is not offered
-    options = dialog.get_by_label("Provider").locator("option").all_inner_texts()
-    assert not any(o.startswith("Google AI") for o in options), options
-    select_starting_with(dialog.get_by_label("Provider"), "Second Google")
-    dialog.get_by_label("Name").fill("Twin")
-    dialog.get_by_label("Role").fill("First")
-    dialog.get_by_role("button", name="Create Agent").click()
-    expect(dialog).to_be_hidden()
-    page.get_by_role("button", name="Create Agent").click()
-    dialog.get_by_label("Name").fill("Twin")
-    dialog.get_by_label("Role").fill("Second")
-    select_starting_with(dialog.get_by_label("Provider"), "Second Google")
-    dialog.get_by_role("button", name="Create Agent").click()
-    shown = dialog.locator("#af-name-error, #agent-form-error").filter(has_text=re.compile(r"\S"))
-    expect(shown.first).to_be_visible()
-    expect(dialog).to_be_visible()
-
-
-def test_dialogs_work_from_the_keyboard(page, live: LiveApp) -> None:
-    """Tabs switch with arrow keys; the Add provider dialog opens, takes focus, closes with
-    Escape and gives focus back; focus is visible."""
-    login(page, ADMIN)
-    page.goto("/llm")
-    page.get_by_role("tab", name="Providers").focus()
-    page.keyboard.press("ArrowRight")
-    expect(page.get_by_role("tab", name="Models")).to_be_focused()
-    expect(page.get_by_role("tab", name="Models")).to_have_attribute("aria-selected", "true")
-    page.keyboard.press("ArrowLeft")
-    add = page.get_by_role("button", name="Add provider")
-    add.focus()
+    create_agent(page, "Sticky", seeded["models"][0]["id"])
+    page.goto("/llm#models")
+    page.locator("#models-body tr").first.get_by_role("button", name=re.compile("^Delete")).focus()
     page.keyboard.press("Enter")
-    dialog = page.get_by_role("dialog", name="Add provider")
-    expect(dialog.get_by_label("Name")).to_be_focused()
-    outline = dialog.get_by_label("Name").evaluate("e => getComputedStyle(e).outlineStyle")
-    assert outline != "none"
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-    expect(add).to_be_focused()
-
-
-SHOTS = os.environ.get("TASK_MASTER_LLM_SCREENSHOTS")
-
-
-def test_layout_at_1280_and_390_with_screenshots(page, live: LiveApp, tmp_path: Path) -> None:
-    """Every view fits 390 px without sideways scrolling; screenshots of each tab at
-    1280x800 go to $TASK_MASTER_LLM_SCREENSHOTS (docs/screenshots) when it is set."""
-    out = Path(SHOTS) if SHOTS else tmp_path
-    out.mkdir(parents=True, exist_ok=True)
-    google = live.providers["google"]
-    login(page, ADMIN)
-    seeded = seed(page, live, models=3)
-    ollama = live.providers["ollama"]
-    page.request.post("/api/llm/providers", data={
-        "name": "Local Ollama", "providerType": "ollama", "baseUrl": ollama.base_url})
-    page.request.post("/api/llm/providers", data={
-        "name": "OpenAI (old key)", "providerType": "openai", "apiKey": "sk-revoked-0000",
-        "baseUrl": live.providers["openai"].base_url})
-    for p in page.request.get("/api/llm/providers").json()["data"]:
-        page.request.post(f"/api/llm/providers/{p['id']}/test")
-    page.request.patch(f"/api/llm/models/{seeded['models'][2]['id']}", data={"enabled": False})
-    create_agent(page, "Release Scribe", seeded["models"][0]["id"])
-    live.talon.down()
-    create_agent(page, "Night Shift", seeded["models"][1]["id"])
-    live.talon.up()
-    assert google.base_url
-
-    page.goto("/llm")
-    expect(page.locator("#providers-body tr")).to_have_count(3)
-    page.locator('tr[data-provider-name="Google AI"]').get_by_role("button", name="Test").click()
-    expect(page.locator("output.llm-test-result")).to_contain_text("Valid")
-    page.mouse.move(0, 0)
-    page.screenshot(path=str(out / "providers.png"))
-    page.get_by_role("tab", name="Models").click()
-    expect(page.locator("#models-body tr")).to_have_count(3)
-    page.screenshot(path=str(out / "models.png"))
-    page.get_by_role("button", name="Discover models").click()
-    dialog = page.get_by_role("dialog", name="Discover models")
-    dialog.get_by_role("button", name="Fetch models").click()
-    expect(dialog.locator("#discover-list > li").first).to_be_visible()
-    dialog.locator("#discover-list input:not([disabled])").nth(0).check()
-    dialog.locator("#discover-list input:not([disabled])").nth(1).check()
-    dialog.locator("#discover-list").evaluate("list => { list.scrollTop = 0; }")
-    page.screenshot(path=str(out / "discover.png"))
-    page.keyboard.press("Escape")
-    page.goto("/llm/agents")
-    expect(page.locator("#agents-body tr")).to_have_count(2)
-    page.screenshot(path=str(out / "agents.png"))
-    page.get_by_role("button", name="Create Agent").click()
-    agent_dialog = page.get_by_role("dialog", name="Create Agent")
-    agent_dialog.get_by_label("Name").fill("Triage Bot")
-    agent_dialog.get_by_label("Role").fill("Sorts incoming issues")
-    select_starting_with(agent_dialog.get_by_label("Provider"), "Google AI")
-    page.screenshot(path=str(out / "create-agent.png"))
-    page.keyboard.press("Escape")
-
-    page.set_viewport_size({"width": 390, "height": 844})
-    for url, ready in (("/llm", "#providers-body tr"), ("/llm#models", "#models-body tr"),
-                       ("/llm/agents", "#agents-body tr")):
-        page.goto(url)
-        expect(page.locator(ready).first).to_be_visible()
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, (url, overflow)
-    page.screenshot(path=str(out / "agents-390.png"), full_page=True)
-    page.get_by_role("button", name="Create Agent").click()
-    box = page.get_by_role("dialog", name="Create Agent").bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
-    page.keyboard.press("Escape")
-    page.goto("/llm")
-    page.get_by_role("button", name="Add provider").click()
-    box = page.get_by_role("dialog", name="Add provider").bounding_box()
-    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
-    page.screenshot(path=str(out / "providers-390.png"))
+    confirm = page.locator("#confirm-dialog")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Delete model"
+    expect(confirm.get_by_role("heading")).to_contain_text("is in use")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    text = confirm.locator("#confirm-text")
+    expect(text).to_contain_text("1 agent uses it")
+    expect(text).to_contain_text("google/")
+    expect(text).not_to_contain_text("force")
+    page.keyboard.press("Enter")  # Cancel
+    expect(confirm).to_be_hidden()
+    agents = live.app.extensions["task_master_llm"].stores.agents.collection
+    agent = agents.find_one({"name": "Sticky"})
+    assert str(agent.get("modelId")) == seeded["models"][0]["id"]

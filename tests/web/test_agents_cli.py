@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from tests import support
-from tests.conftest import make_app
-from tests.support import login, make_agent, make_provider, register
-
-talon = support.talon
-gw_app = support.gw_app
-gw_admin = support.gw_admin
+from tests.support import login, make_agent, make_app, make_provider, register
 
 
 @pytest.fixture
