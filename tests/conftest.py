@@ -1,7 +1,9 @@
-"""Shared fixtures: a real MongoDB wire-protocol server and a fresh database per test.
+"""Shared fixtures: a real MongoDB wire-protocol server and a fresh database per test, the
+host app with its clients, and a local Talon gateway with the app that syncs to it.
 
 The server is SecantusDB started on a free loopback port for the whole session, or the
 server named by ``MONGO_URI`` when that is set (a real mongod in CI or on a laptop).
+Plain constants and helpers (keys, ``make_app``, API shortcuts) are in ``tests/support.py``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from pymongo import MongoClient
 from pymongo.database import Database
+
+from standins.talon import TalonServer
+from tests.support import TALON_TOKEN, gateway_app, login, make_app
 
 
 @pytest.fixture(scope="session")
@@ -50,79 +57,55 @@ def db(mongo_client: MongoClient) -> Iterator[Database]:
 
 # --- the Flask app under test ---------------------------------------------------------
 
-TEST_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64; tests only
-CANARY_KEY = "sk-CANARY-5f3c9e1d7a2b4c6e8f0a1b2c3d4e5f60"
-
-
-class User:
-    """A host user as flask-login sees it."""
-
-    def __init__(self, user_id: str, role: str) -> None:
-        self.id = user_id
-        self.role = role
-        self.is_authenticated = True
-        self.is_active = True
-        self.is_anonymous = False
-
-    def get_id(self) -> str:
-        return self.id
-
-
-USERS = {"admin": User("admin", "Admin"), "member": User("member", "member")}
-
-
-def make_app(db: Database, **config: object):
-    """A minimal host app: flask-login, two users, and the extension."""
-    from flask import Flask
-    from flask_login import LoginManager, login_user
-
-    from task_master_llm import LlmRegistry
-
-    app = Flask("host")
-    app.config.update(
-        TESTING=True,
-        SECRET_KEY="test-secret",
-        LLM_ENCRYPTION_KEY=TEST_KEY,
-        TASK_MASTER_LLM_MAX_RETRY_AFTER=1.0,
-        TASK_MASTER_LLM_CONNECT_TIMEOUT=2.0,
-        TASK_MASTER_LLM_READ_TIMEOUT=3.0,
-    )
-    app.config.update(config)
-    login = LoginManager(app)
-    login.user_loader(USERS.get)
-
-    @app.post("/test-login/<user_id>")
-    def test_login(user_id: str):
-        login_user(USERS[user_id])
-        return "ok"
-
-    @app.get("/host-page")
-    def host_page():
-        return "host"
-
-    LlmRegistry(app, db=db)
-    return app
-
-
 @pytest.fixture
-def app(db: Database):
+def app(db: Database) -> Flask:
     return make_app(db)
 
 
 @pytest.fixture
-def anon(app):
+def anon(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
 @pytest.fixture
-def admin(app):
+def admin(app: Flask) -> FlaskClient:
     client = app.test_client()
     assert client.post("/test-login/admin").status_code == 200
     return client
 
 
 @pytest.fixture
-def member(app):
+def member(app: Flask) -> FlaskClient:
     client = app.test_client()
     assert client.post("/test-login/member").status_code == 200
     return client
+
+
+# --- the Talon gateway and the app that syncs to it -----------------------------------
+
+@pytest.fixture
+def talon() -> Iterator[TalonServer]:
+    """A local Talon gateway that enforces the contract (token ``TALON_TOKEN``)."""
+    with TalonServer(token=TALON_TOKEN) as server:
+        yield server  # type: ignore[misc]
+
+
+@pytest.fixture
+def gw_app(db: Database, talon: TalonServer, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    monkeypatch.delenv("TALON_GATEWAY_URL", raising=False)
+    return gateway_app(db, talon)
+
+
+@pytest.fixture
+def gw_admin(gw_app: Flask) -> FlaskClient:
+    return login(gw_app, "admin")
+
+
+@pytest.fixture
+def gw_member(gw_app: Flask) -> FlaskClient:
+    return login(gw_app, "member")
+
+
+@pytest.fixture
+def gw_anon(gw_app: Flask) -> FlaskClient:
+    return login(gw_app, None)

@@ -7,7 +7,7 @@ from flask import Flask
 from flask_login import LoginManager
 
 from task_master_llm import ConfigurationError, LlmRegistry
-from tests.conftest import TEST_KEY
+from tests.support import TEST_KEY
 
 
 def _app(**config) -> Flask:

@@ -1,5 +1,6 @@
 """The vault: round trips, tamper resistance, one opaque error, key parsing, key ids and
-compatibility with records written by the JavaScript Task Master (vectors from Node)."""
+compatibility with records written by the JavaScript Task Master (vectors from Node).
+How a sealed key is stored in a document is tested in ``tests/store/test_keys.py``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from bson.binary import Binary
 
 from task_master_llm.errors import ConfigurationError, DecryptionError
-from task_master_llm.store.keys import from_document, to_document
+from task_master_llm.store.keys import from_document
 from task_master_llm.vault import (
     EncryptedValue,
     Vault,
@@ -221,28 +222,6 @@ class TestRotationPrimitives:
         other = secrets.token_bytes(32)
         vault = Vault(key, [other, other, key])
         assert vault.key_ids == (key_id_for(key), key_id_for(other))
-
-
-class TestDocuments:
-    def test_round_trip(self, vault: Vault, sealed: EncryptedValue) -> None:
-        doc = to_document(sealed)
-        assert set(doc) == {"encryptedApiKey", "apiKeyNonce", "apiKeyTag", "apiKeyKeyId"}
-        assert isinstance(doc["encryptedApiKey"], Binary)
-        assert from_document(doc) == sealed
-
-    def test_through_mongo(self, db, vault: Vault, sealed: EncryptedValue) -> None:
-        _id = db.LlmProvider.insert_one({"name": "p", **to_document(sealed)}).inserted_id
-        value = from_document(db.LlmProvider.find_one({"_id": _id}))
-        assert vault.decrypt(value, record_id=RID, field="apiKey") == SECRET
-
-    def test_no_key(self) -> None:
-        assert from_document({"name": "p"}) is None
-        assert from_document({"name": "p", "encryptedApiKey": None}) is None
-
-    def test_missing_nonce_fails_opaquely(self, vault: Vault, sealed) -> None:
-        value = from_document({"encryptedApiKey": sealed.ciphertext, "apiKeyKeyId": vault.key_id})
-        with pytest.raises(DecryptionError):
-            vault.decrypt(value, record_id=RID, field="apiKey")
 
 
 def b64(data: bytes) -> str:

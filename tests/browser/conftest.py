@@ -1,5 +1,6 @@
 """Browser fixtures: the example app on a free port, local provider and Talon servers,
-and Playwright driving Debian's chromium (never a downloaded browser).
+and Playwright driving Debian's chromium (never a downloaded browser). The helpers the
+tests call (users, login, seeding) are in ``tests/browser/support.py``.
 
 If ``/usr/bin/chromium`` is missing the tests fail with a message saying how to install
 it; they never skip silently. A failing test leaves a screenshot in ``test-artifacts/``.
@@ -11,7 +12,6 @@ import os
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ import pytest
 from pymongo.database import Database
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tests.conftest import TEST_KEY
+from tests.browser.support import LiveApp
+from tests.support import TEST_KEY
 
 CHROMIUM = os.environ.get("TASK_MASTER_LLM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,22 +34,6 @@ CHROMIUM_ARGS = [
 ]
 TALON_TOKEN = "browser-test-talon-token"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-ADMIN = ("admin@example.com", "admin-demo")
-MEMBER = ("member@example.com", "member-demo")
-
-
-@dataclass
-class LiveApp:
-    """The example app served over HTTP, with the servers it talks to."""
-
-    url: str
-    app: Any
-    db: Database
-    providers: dict[str, Any]
-    talon: Any
-    #: (url, status, body or None) of every response the browser received
-    responses: list[tuple[str, int, bytes | None]] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -174,18 +159,3 @@ def page(browser: Any, live: LiveApp, request: pytest.FixtureRequest) -> Iterato
             except Exception as exc:  # noqa: BLE001 - the test's own failure matters more
                 print(f"could not save a failure screenshot: {exc}")
         context.close()
-
-
-def login(page: Any, who: tuple[str, str]) -> None:
-    """Log in through the host's login form."""
-    page.goto("/login")
-    page.get_by_label("Email").fill(who[0])
-    page.get_by_label("Password").fill(who[1])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
-
-
-def logout(page: Any) -> None:
-    """Log out with the top bar's button."""
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_url(re.compile(r".*/login.*"))

@@ -9,20 +9,18 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login, logout
-from tests.browser.test_providers_page import add_provider
-from tests.conftest import CANARY_KEY
+from tests.browser.support import (
+    ADMIN,
+    MEMBER,
+    LiveApp,
+    add_provider,
+    login,
+    logout,
+    select_starting_with,
+)
+from tests.support import CANARY_KEY
 
 pytestmark = pytest.mark.browser
-
-
-def select_starting_with(select, prefix: str) -> None:
-    """Choose the option whose text starts with ``prefix``."""
-    value = select.locator("option").evaluate_all(
-        "(els, prefix) => (els.find(e => e.textContent.startsWith(prefix)) || {}).value", prefix
-    )
-    assert value, f"no option starting with {prefix!r}"
-    select.select_option(value=value)
 
 
 def discover_and_register(page, provider_name: str, count: int) -> list[str]:

@@ -8,15 +8,15 @@ from bson import ObjectId
 
 from task_master_llm.store.agents import AgentStore
 from task_master_llm.web.context import services_of
-from tests import llm_helpers
-from tests.conftest import make_app
-from tests.llm_helpers import bodies, gateway_app, login, make_agent, make_provider, register
-
-talon = llm_helpers.talon
-gw_app = llm_helpers.gw_app
-gw_admin = llm_helpers.gw_admin
-gw_member = llm_helpers.gw_member
-gw_anon = llm_helpers.gw_anon
+from tests.support import (
+    bodies,
+    gateway_app,
+    login,
+    make_agent,
+    make_app,
+    make_provider,
+    register,
+)
 
 
 @pytest.fixture
@@ -267,3 +267,49 @@ def test_concurrent_creates_have_unique_names_and_talon_ids(gw_app, db):
     assert codes == [201] * 5 + [409] * 5
     ids = [d["talonId"] for d in db.Agent.find({})]
     assert len(ids) == len(set(ids)) == 5
+
+
+# --- an agent created while its model's provider (or the model) is being deleted -------
+
+def _race_app(db, remove):
+    """An app whose agent insert first lets ``remove(state, pid, mid)`` run: the delete
+    lands between the agent's model check and its insert."""
+    app = make_app(db)
+    admin = app.test_client()
+    admin.post("/test-login/admin")
+    pid = admin.post("/api/llm/providers", json={
+        "name": "local", "providerType": "ollama", "baseUrl": "http://127.0.0.1:9"}).json["data"]["id"]
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": [
+        {"providerModelId": "llama3", "displayName": "Llama 3"}]})
+    mid = res.json["data"]["models"][0]["id"]
+    state = app.extensions["task_master_llm"]
+    real_insert = state.stores.agents.insert
+
+    def insert(doc):
+        with app.test_request_context():
+            remove(state, pid, mid)
+        return real_insert(doc)
+
+    state.stores.agents.insert = insert
+    return admin, state, mid
+
+
+def _provider_delete(state, pid, mid):
+    state.providers.delete(pid)
+
+
+def _model_force_delete(state, pid, mid):
+    state.models.delete(mid, force=True)
+
+
+@pytest.mark.parametrize("remove", [_provider_delete, _model_force_delete])
+def test_agent_created_during_a_delete_is_not_left_bound_to_a_missing_model(db, remove) -> None:
+    admin, state, mid = _race_app(db, remove)
+    res = admin.post("/api/agents", json={"name": "racer", "modelId": mid})
+    assert res.status_code in (201, 400), res.json
+    for agent in state.stores.agents.all():
+        if agent.get("modelId") is not None:
+            assert state.stores.models.find(agent["modelId"]) is not None, "dangling modelId"
+    if res.status_code == 201:
+        assert res.json["data"]["modelId"] is None
+        assert res.json["data"]["model"] == "ollama/llama3"  # kept, like a detached agent

@@ -9,7 +9,7 @@ import pytest
 from bson import ObjectId
 
 from standins.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES
-from tests.conftest import CANARY_KEY, make_app
+from tests.support import CANARY_KEY, make_app
 
 TYPES = sorted(SERVER_CLASSES)
 READ_TIMEOUT = 1.0

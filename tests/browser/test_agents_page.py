@@ -1,6 +1,7 @@
-"""Editing and deleting agents on the agents page: the prefilled dialog (also for a legacy
-agent with only a model string), PATCH with only the changed fields, the gateway's PUT and
-DELETE under the same Talon id, and no Edit/Delete for members."""
+"""The agents page in a real browser: creating an agent (failure paths, empty states, a
+failed sync and its retry), editing and deleting agents (the prefilled dialog, also for a
+legacy agent with only a model string; PATCH with only the changed fields; the gateway's
+PUT and DELETE under the same Talon id), and no Edit/Delete for members."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login
-from tests.browser.test_registry_flows import create_agent, seed
+from tests.browser.support import (
+    ADMIN,
+    MEMBER,
+    LiveApp,
+    create_agent,
+    login,
+    seed,
+    select_starting_with,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -27,6 +35,71 @@ def record_bodies(page, method: str, fragment: str) -> list[dict[str, Any]]:
 
     page.on("request", on_request)
     return bodies
+
+
+def test_failed_sync_shows_reason_and_retry_works(page, live: LiveApp) -> None:
+    """Gateway down: the agent is saved, the page says why the sync failed, Retry fixes it."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=1)
+    live.talon.down()
+    page.goto("/llm/agents")
+    page.get_by_role("button", name="Create Agent").click()
+    dialog = page.get_by_role("dialog", name="Create Agent")
+    dialog.get_by_label("Name").fill("Offline Otto")
+    dialog.get_by_label("Role").fill("Waits")
+    select_starting_with(dialog.get_by_label("Provider"), "Google AI")
+    expect(dialog.get_by_label("Model")).to_have_value(seeded["models"][0]["id"])
+    dialog.get_by_role("button", name="Create Agent").click()
+    expect(dialog).to_be_hidden()
+    flash = page.locator("#llm-flash")
+    expect(flash).to_contain_text("syncing to Talon failed")
+    row = page.locator('tr[data-agent-name="Offline Otto"]')
+    expect(row.locator(".llm-sync-failed")).to_be_visible()
+    reason = row.locator(".llm-status-msg")
+    expect(reason).not_to_be_empty()
+    live.talon.up()
+    row.get_by_role("button", name="Retry sync").click()
+    expect(row.locator(".llm-sync-synced")).to_be_visible()
+    expect(flash).to_contain_text("Synced to Talon")
+    assert any(a["name"] == "Offline Otto" for a in live.talon.agents.values())
+
+
+def test_agent_form_errors_and_empty_states(page, live: LiveApp) -> None:
+    """No enabled models: the member is told why; admins get a link to the registry.
+    A duplicate name comes back next to the Name field."""
+    login(page, MEMBER)
+    page.goto("/llm/agents")
+    page.get_by_role("button", name="Create Agent").click()
+    dialog = page.get_by_role("dialog", name="Create Agent")
+    expect(dialog.locator("#af-model-hint")).to_contain_text("Ask an administrator")
+    expect(dialog.get_by_role("link", name="Open the LLM Registry")).to_have_count(0)
+    expect(dialog.get_by_role("button", name="Create Agent")).to_be_disabled()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    page.context.clear_cookies()
+    login(page, ADMIN)
+    seeded = seed(page, live, models=1)
+    page.request.patch(f"/api/llm/models/{seeded['models'][0]['id']}", data={"enabled": False})
+    seed(page, live, name="Second Google", models=1)
+    page.goto("/llm/agents")
+    page.get_by_role("button", name="Create Agent").click()
+    # the first provider has no enabled model now: it is not offered
+    options = dialog.get_by_label("Provider").locator("option").all_inner_texts()
+    assert not any(o.startswith("Google AI") for o in options), options
+    select_starting_with(dialog.get_by_label("Provider"), "Second Google")
+    dialog.get_by_label("Name").fill("Twin")
+    dialog.get_by_label("Role").fill("First")
+    dialog.get_by_role("button", name="Create Agent").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Create Agent").click()
+    dialog.get_by_label("Name").fill("Twin")
+    dialog.get_by_label("Role").fill("Second")
+    select_starting_with(dialog.get_by_label("Provider"), "Second Google")
+    dialog.get_by_role("button", name="Create Agent").click()
+    shown = dialog.locator("#af-name-error, #agent-form-error").filter(has_text=re.compile(r"\S"))
+    expect(shown.first).to_be_visible()
+    expect(dialog).to_be_visible()
 
 
 def test_edit_changes_name_and_model_and_puts_the_same_talon_id(page, live: LiveApp) -> None:

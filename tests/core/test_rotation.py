@@ -1,5 +1,6 @@
 """Key rotation on a real MongoDB wire server: counts, idempotence, dry run, crash and
-resume, concurrent changes, undecryptable records, and no secrets in the logs."""
+resume, concurrent changes, undecryptable records, and no secrets in the logs; and the
+rotation service that ``build_services`` makes."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from pymongo.collection import Collection
 from pymongo.errors import AutoReconnect
 
 from task_master_llm.core.rotation import RotationReport, rotate_collection
+from task_master_llm.errors import ProviderKeyUnreadable
 from task_master_llm.store.keys import from_document, to_document
 from task_master_llm.vault import Vault
 
-LEGACY = json.loads((Path(__file__).parent / "data" / "legacy_js_vector.json").read_text("utf-8"))
+DATA = Path(__file__).parents[1] / "data"
+LEGACY = json.loads((DATA / "legacy_js_vector.json").read_text("utf-8"))
 LEGACY_KEY = bytes.fromhex(LEGACY["key_hex"])
 OLD_KEY = secrets.token_bytes(32)
 NEW_KEY = secrets.token_bytes(32)
@@ -267,3 +270,39 @@ class TestNoSecretsInOutput:
                 assert form not in text
         for doc in coll.find({"encryptedApiKey": {"$exists": True}}):
             assert bytes(doc["encryptedApiKey"]).hex() not in text
+
+
+class TestKeyRotationService:
+    """The rotation that ``build_services`` makes (no Flask): the app's provider
+    collection and vault, with the previous master key configured."""
+
+    def test_rotates_what_the_provider_service_stored(self, make_services) -> None:
+        old = make_services()
+        ids = [
+            old.providers.create(
+                {"name": f"g{i}", "providerType": "google", "apiKey": f"{CANARY}-{i}"}
+            )["_id"]
+            for i in range(2)
+        ]
+        old.providers.create({"name": "local", "providerType": "ollama"})  # no key
+        new_key = base64.b64encode(NEW_KEY).decode()
+        rotating = make_services(LLM_ENCRYPTION_KEY=new_key,
+                                 LLM_ENCRYPTION_KEY_PREVIOUS=old.settings.encryption_key)
+        coll = rotating.stores.providers.collection
+        assert rotating.rotation.collection is coll
+
+        before = snapshot(coll)
+        dry = rotating.rotation.run(dry_run=True)
+        assert dry == RotationReport(total=2, rotated=2, already_current=0, failed=0,
+                                     dry_run=True)
+        assert snapshot(coll) == before
+        assert rotating.rotation.run() == RotationReport(2, 2, 0, 0, False)
+        assert rotating.rotation.run() == RotationReport(2, 0, 2, 0, False)
+
+        only_new = make_services(LLM_ENCRYPTION_KEY=new_key)
+        for i, _id in enumerate(ids):
+            doc = coll.find_one({"_id": _id})
+            assert doc["apiKeyKeyId"] == only_new.vault.key_id != old.vault.key_id
+            assert only_new.credentials.decrypt(doc) == f"{CANARY}-{i}"
+            with pytest.raises(ProviderKeyUnreadable):
+                old.credentials.decrypt(doc)  # the old key alone reads it no more

@@ -1,4 +1,4 @@
-"""Model registry routes: list with filters, register (upsert), edit, delete, auth, docs."""
+"""Model registry routes: list with filters, register (upsert), edit, delete, auth."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient, monitoring
 
-from tests import llm_helpers
-from tests.conftest import CANARY_KEY, make_app
-from tests.llm_helpers import bodies, login, make_agent, make_provider, register
-
-# fixtures shared with the agent tests
-talon = llm_helpers.talon
-gw_app = llm_helpers.gw_app
-gw_admin = llm_helpers.gw_admin
-gw_member = llm_helpers.gw_member
+from task_master_llm.store import ModelStore
+from tests.support import CANARY_KEY, bodies, login, make_agent, make_app, make_provider, register
 
 
 def listed(client, **params):
@@ -277,18 +270,23 @@ def test_models_auth_matrix(app, anon, member, admin):
         assert getattr(admin, method)(url, json=body).status_code in (200, 201), (method, url)
 
 
-def test_openapi_describes_model_and_agent_routes(gw_admin):
-    spec = gw_admin.get("/api/llm/openapi.json").json
-    paths = spec["paths"]
-    assert set(paths["/api/llm/models"]) == {"get", "post"}
-    assert set(paths["/api/llm/models/{model_id}"]) == {"patch", "delete"}
-    assert set(paths["/api/agents"]) == {"get", "post"}
-    assert set(paths["/api/agents/{agent_id}"]) == {"get", "patch", "delete"}
-    assert set(paths["/api/agents/{agent_id}/sync"]) == {"post"}
-    assert "409" in paths["/api/llm/models/{model_id}"]["delete"]["responses"]
-    assert "502" in paths["/api/agents/{agent_id}/sync"]["post"]["responses"]
-    assert "403" in paths["/api/agents/{agent_id}"]["patch"]["responses"]
-    params = {p["name"] for p in paths["/api/llm/models"]["get"]["parameters"]}
-    assert {"providerId", "enabled", "q", "limit", "offset"} <= params
-    for name in ("ModelRegister", "ModelPage", "AgentCreate", "Agent", "TalonSync"):
-        assert name in spec["components"]["schemas"], name
+
+def test_models_registered_while_their_provider_is_deleted_leave_no_orphans(
+    admin, db, monkeypatch
+) -> None:
+    """The provider goes between the registration's check and its bulk write."""
+    res = admin.post("/api/llm/providers", json={"name": "gone", "providerType": "ollama"})
+    pid = res.json["data"]["id"]
+    original = ModelStore.bulk_upsert
+
+    def delete_first(self, operations):
+        assert admin.delete(f"/api/llm/providers/{pid}").status_code == 200
+        return original(self, operations)
+
+    monkeypatch.setattr(ModelStore, "bulk_upsert", delete_first)
+    res = admin.post(
+        "/api/llm/models",
+        json={"providerId": pid, "models": [{"providerModelId": "m", "displayName": "M"}]},
+    )
+    assert res.status_code == 404
+    assert db.LlmModel.count_documents({"providerId": ObjectId(pid)}) == 0

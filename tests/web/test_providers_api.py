@@ -7,7 +7,7 @@ import logging
 import pytest
 from bson import ObjectId
 
-from tests.conftest import CANARY_KEY
+from tests.support import CANARY_KEY, make_app
 
 VALID_BODIES = {
     "google": {"apiKey": CANARY_KEY},
@@ -273,8 +273,6 @@ def test_auth_matrix(app, anon, member, admin, method, path, level):
 
 
 def test_admin_hook_is_configurable(db):
-    from tests.conftest import make_app
-
     app = make_app(db, TASK_MASTER_LLM_IS_ADMIN=lambda user: user.id == "member")
     member = app.test_client()
     member.post("/test-login/member")
@@ -331,8 +329,6 @@ def test_cross_site_form_posts_are_refused_even_without_a_body(admin, db, conten
 
 
 def test_oversized_bodies_are_413_json(db):
-    from tests.conftest import make_app
-
     app = make_app(db, TASK_MASTER_LLM_MAX_BODY_BYTES=2048)
     client = app.test_client()
     client.post("/test-login/admin")
@@ -355,3 +351,12 @@ def test_changing_the_organization_resets_the_status(admin, db):
     ] == "valid"
     res = admin.patch(f"/api/llm/providers/{pid}", json={"orgId": "org-2"})
     assert res.json["data"]["status"] == "unknown"
+
+
+def test_api_key_with_invisible_or_non_ascii_characters_is_refused(admin) -> None:
+    for key in ("sk-abc\u200bdef123", "sk-abc def123", "sk-\u00e9\u00e9\u00e9\u00e9\u00e9"):
+        res = admin.post("/api/llm/providers", json={
+            "name": "p", "providerType": "openai", "apiKey": key})
+        assert res.status_code == 400, res.json
+        assert list(res.json["error"]["fields"]) == ["apiKey"]
+        assert key not in res.get_data(as_text=True)

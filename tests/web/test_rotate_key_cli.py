@@ -6,7 +6,7 @@ import base64
 
 from bson import ObjectId
 
-from tests.conftest import CANARY_KEY, TEST_KEY, make_app
+from tests.support import CANARY_KEY, TEST_KEY, make_app
 
 NEW_KEY = base64.b64encode(bytes(range(1, 33))).decode()
 

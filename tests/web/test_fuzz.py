@@ -117,3 +117,18 @@ def test_no_input_gives_a_500(admin):
 def test_wrong_methods_are_405s(admin, path):
     res = admin.put(path, json={})
     assert res.status_code == 405
+
+
+# --- JSON text that is not valid Unicode ---------------------------------------------
+
+@pytest.mark.parametrize(("path", "raw"), [
+    ("/api/llm/providers", '{"name": "a\\ud800b", "providerType": "ollama"}'),
+    ("/api/agents", '{"name": "ok", "model": "openai/x", "soul": "\\udfff"}'),
+    ("/api/llm/models", '{"providerId": "000000000000000000000000", '
+                        '"models": [{"providerModelId": "m\\ud800"}]}'),
+])
+def test_lone_surrogate_in_a_json_body_is_a_400(admin, path: str, raw: str) -> None:
+    """JSON may escape a lone surrogate; Python parses it, BSON cannot encode it (500)."""
+    res = admin.post(path, data=raw, content_type="application/json")
+    assert res.status_code == 400, res.get_data(as_text=True)
+    assert res.json["error"]["code"] == "validation_error"

@@ -15,6 +15,7 @@ import requests_mock as rm
 
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.errors import ProviderError
+from tests.support import LONG_KEY
 
 CANARY = "sk-CANARY-123456789abcdef"
 
@@ -258,3 +259,22 @@ class TestAzureDeployment:
         assert result.status == "valid" and "gpt-4o" in result.message
         assert guarded.request_history[0].qs["api-version"] == ["2024-10-21"]
         assert guarded.request_history[0].headers["api-key"] == CANARY
+
+
+# --- a provider echoing part of the key in its error code ------------------------------
+
+@pytest.mark.parametrize("code", [
+    LONG_KEY[:40],                 # a truncated echo is still most of the key
+    f"key={LONG_KEY[5:60]}",       # glued to other characters
+    f"bad:{LONG_KEY}",             # the whole key
+])
+def test_provider_error_code_echoing_key_fragments_is_redacted(requests_mock: rm.Mocker,
+                                                               code: str) -> None:
+    requests_mock.get("https://api.openai.com/v1/models", status_code=401,
+                      json={"error": {"code": code, "message": LONG_KEY}})
+    adapter = create_adapter(ProviderConfig("openai", api_key=LONG_KEY),
+                             HttpSettings(sleep=lambda _s: None))
+    message = adapter.test_connection().message
+    assert "redacted" in message
+    for start in range(len(LONG_KEY) - 8):
+        assert LONG_KEY[start:start + 8] not in message, message

@@ -1,3 +1,6 @@
+"""The database the stores run on (the ``db`` fixture's server) enforces unique indexes,
+which the stores rely on for names and Talon ids."""
+
 import pytest
 from pymongo.errors import DuplicateKeyError
 

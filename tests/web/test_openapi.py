@@ -33,3 +33,20 @@ def test_openapi_describes_bodies_and_errors(member):
     assert "404" in one["responses"]
     provider = spec["components"]["schemas"]["Provider"]["properties"]
     assert "hasApiKey" in provider and "apiKey" not in provider
+
+
+def test_openapi_describes_model_and_agent_routes(gw_admin):
+    spec = gw_admin.get("/api/llm/openapi.json").json
+    paths = spec["paths"]
+    assert set(paths["/api/llm/models"]) == {"get", "post"}
+    assert set(paths["/api/llm/models/{model_id}"]) == {"patch", "delete"}
+    assert set(paths["/api/agents"]) == {"get", "post"}
+    assert set(paths["/api/agents/{agent_id}"]) == {"get", "patch", "delete"}
+    assert set(paths["/api/agents/{agent_id}/sync"]) == {"post"}
+    assert "409" in paths["/api/llm/models/{model_id}"]["delete"]["responses"]
+    assert "502" in paths["/api/agents/{agent_id}/sync"]["post"]["responses"]
+    assert "403" in paths["/api/agents/{agent_id}"]["patch"]["responses"]
+    params = {p["name"] for p in paths["/api/llm/models"]["get"]["parameters"]}
+    assert {"providerId", "enabled", "q", "limit", "offset"} <= params
+    for name in ("ModelRegister", "ModelPage", "AgentCreate", "Agent", "TalonSync"):
+        assert name in spec["components"]["schemas"], name

@@ -1,30 +1,77 @@
-"""Fixtures and helpers shared by the model, agent and Talon sync tests.
+"""Constants and helpers the tests import (``from tests.support import ...``).
 
-Import the fixtures by name in a test module (``from tests.llm_helpers import talon, ...``).
+Fixtures live in the ``conftest.py`` files; this module holds only plain values and
+functions: the test keys, the minimal host app, and API shortcuts for providers, models
+and agents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pymongo.database import Database
 
 from standins.talon import TalonServer
-from tests.conftest import CANARY_KEY, make_app
 
+TEST_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64; tests only
+CANARY_KEY = "sk-CANARY-5f3c9e1d7a2b4c6e8f0a1b2c3d4e5f60"
+#: a long provider key, for checks that no fragment of it leaks
+LONG_KEY = "sk-proj-" + "Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0nOp3rSt6vWx9zAb2dEf5hIj8l"
 TALON_TOKEN = "talon-test-token-7c1e"
 OPENAI_URL = "https://api.openai.com/v1"
 
 
-@pytest.fixture
-def talon() -> Iterator[TalonServer]:
-    """A local Talon gateway that enforces the contract."""
-    with TalonServer(token=TALON_TOKEN) as server:
-        yield server  # type: ignore[misc]
+# --- the Flask app under test ---------------------------------------------------------
+
+class User:
+    """A host user as flask-login sees it."""
+
+    def __init__(self, user_id: str, role: str) -> None:
+        self.id = user_id
+        self.role = role
+        self.is_authenticated = True
+        self.is_active = True
+        self.is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.id
+
+
+USERS = {"admin": User("admin", "Admin"), "member": User("member", "member")}
+
+
+def make_app(db: Database, **config: object) -> Flask:
+    """A minimal host app: flask-login, two users, and the extension."""
+    from flask_login import LoginManager, login_user
+
+    from task_master_llm import LlmRegistry
+
+    app = Flask("host")
+    app.config.update(
+        TESTING=True,
+        SECRET_KEY="test-secret",
+        LLM_ENCRYPTION_KEY=TEST_KEY,
+        TASK_MASTER_LLM_MAX_RETRY_AFTER=1.0,
+        TASK_MASTER_LLM_CONNECT_TIMEOUT=2.0,
+        TASK_MASTER_LLM_READ_TIMEOUT=3.0,
+    )
+    app.config.update(config)
+    login = LoginManager(app)
+    login.user_loader(USERS.get)
+
+    @app.post("/test-login/<user_id>")
+    def test_login(user_id: str):
+        login_user(USERS[user_id])
+        return "ok"
+
+    @app.get("/host-page")
+    def host_page():
+        return "host"
+
+    LlmRegistry(app, db=db)
+    return app
 
 
 def gateway_app(db: Database, talon: TalonServer, **config: Any) -> Flask:
@@ -38,12 +85,6 @@ def gateway_app(db: Database, talon: TalonServer, **config: Any) -> Flask:
     return make_app(db, **settings)
 
 
-@pytest.fixture
-def gw_app(db: Database, talon: TalonServer, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.delenv("TALON_GATEWAY_URL", raising=False)
-    return gateway_app(db, talon)
-
-
 def login(app: Flask, user: str | None) -> FlaskClient:
     """A test client, logged in as ``user`` (None: anonymous)."""
     client = app.test_client()
@@ -52,20 +93,7 @@ def login(app: Flask, user: str | None) -> FlaskClient:
     return client
 
 
-@pytest.fixture
-def gw_admin(gw_app: Flask) -> FlaskClient:
-    return login(gw_app, "admin")
-
-
-@pytest.fixture
-def gw_member(gw_app: Flask) -> FlaskClient:
-    return login(gw_app, "member")
-
-
-@pytest.fixture
-def gw_anon(gw_app: Flask) -> FlaskClient:
-    return login(gw_app, None)
-
+# --- API shortcuts --------------------------------------------------------------------
 
 def make_provider(admin: FlaskClient, provider_type: str = "openai", name: str | None = None,
                   **fields: Any) -> dict[str, Any]:

@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from tests import llm_helpers
-from tests.conftest import make_app
-from tests.llm_helpers import login, make_agent, make_provider, register
-
-talon = llm_helpers.talon
-gw_app = llm_helpers.gw_app
-gw_admin = llm_helpers.gw_admin
+from tests.support import login, make_agent, make_app, make_provider, register
 
 
 @pytest.fixture

@@ -283,3 +283,37 @@ class TestTalonCredentials:
     )
     def test_credentials(self, config: ProviderConfig, model_id: str, expected: dict) -> None:
         assert create_adapter(config).talon_credentials(model_id) == expected
+
+
+# --- hostile retry hints and keys that cannot be a header ---------------------------
+
+GOOGLE_MODELS = "https://generativelanguage.googleapis.com/v1beta/models"
+
+
+def _google(sleep=time.sleep):
+    config = ProviderConfig("google", api_key=CANARY)
+    return create_adapter(config, HttpSettings(sleep=sleep, backoff_base=0.0))
+
+
+@pytest.mark.parametrize("delay", ["-5s", "nans", "infs", "-infs"])
+def test_hostile_retry_delay_never_crashes_or_sleeps_oddly(requests_mock: rm.Mocker,
+                                                           delay: str) -> None:
+    """A provider's retry hint that is negative, NaN or infinite is no 500 (time.sleep
+    refuses negative and NaN waits) and never shows up as "in nans" in the message."""
+    exhausted = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]}}
+    requests_mock.get(GOOGLE_MODELS, status_code=429, json=exhausted)
+    result = _google().test_connection()  # the real time.sleep: it must get a sane value
+    assert (result.status, result.error_kind) == ("invalid", "quota")
+    assert "nan" not in result.message and "inf" not in result.message
+
+
+def test_key_that_cannot_be_a_header_is_a_provider_error_not_a_crash() -> None:
+    """http.client encodes headers as Latin-1: a stored key with a pasted zero-width space
+    raised UnicodeEncodeError out of the adapter (a 500 on /test and /discover)."""
+    config = ProviderConfig("openai_compatible", api_key="sk-abc\u200bdef",
+                            base_url="http://127.0.0.1:9/v1")
+    adapter = create_adapter(config, HttpSettings(sleep=lambda _s: None))
+    result = adapter.test_connection()
+    assert (result.status, result.error_kind) == ("invalid", "auth")
+    assert "sk-abc" not in result.message and "API key" in result.message

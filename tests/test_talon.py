@@ -15,10 +15,12 @@ from task_master_llm.talon import (
     DISABLED_MESSAGE,
     SyncOutcome,
     TalonClient,
+    _gateway_message,
     build_payload,
     slugify,
     talon_id_for,
 )
+from tests.support import LONG_KEY
 
 CANARY = "sk-CANARY-TALON-0123456789"
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -354,3 +356,9 @@ def test_a_netrc_entry_never_replaces_the_bearer_token(tmp_path, monkeypatch) ->
             build_payload(talon_id="n1", name="N", role="", model="openai/gpt-4o")
         )
         assert outcome.status == "synced", outcome
+
+
+def test_talon_error_echoing_a_glued_key_fragment_is_redacted() -> None:
+    text = '{"error": "field apiKey=' + LONG_KEY[:30] + ' is not allowed"}'
+    message = _gateway_message(text, [LONG_KEY])
+    assert LONG_KEY[:12] not in message and "not allowed" in message

@@ -1,4 +1,5 @@
-"""The Providers tab in a real browser: add, test (valid and failed), edit, delete, access."""
+"""The Providers tab in a real browser: the type's fields, add, test (valid and failed),
+edit, delete with its consequences, form errors, and data shown as text."""
 
 from __future__ import annotations
 
@@ -7,54 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, MEMBER, LiveApp, login
+from tests.browser.support import ADMIN, LiveApp, add_provider, create_agent, login, seed
 
 pytestmark = pytest.mark.browser
-
-
-def add_provider(page, name: str, type_label: str, fields: dict[str, str]) -> None:
-    """Fill the Add provider dialog and save it."""
-    page.get_by_role("button", name="Add provider").click()
-    dialog = page.get_by_role("dialog", name="Add provider")
-    expect(dialog).to_be_visible()
-    dialog.get_by_label("Name").fill(name)
-    dialog.get_by_label("Type").select_option(label=type_label)
-    for label, value in fields.items():
-        dialog.get_by_label(label).fill(value)
-    dialog.get_by_role("button", name="Add provider").click()
-    expect(dialog).to_be_hidden()
-    expect(page.locator(f'tr[data-provider-name="{name}"]')).to_be_visible()
-
-
-def test_member_gets_403_page(page, live: LiveApp) -> None:
-    """A member who opens /llm gets a 403 HTML page, and no registry link in the nav."""
-    login(page, MEMBER)
-    expect(page.get_by_role("link", name="LLM Registry")).to_have_count(0)
-    response = page.goto("/llm")
-    assert response is not None and response.status == 403
-    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
-
-
-def test_anonymous_goes_to_the_host_login(page, live: LiveApp) -> None:
-    """Nobody logged in: /llm goes through the host's login and comes back."""
-    page.goto("/llm")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("Email").fill(ADMIN[0])
-    page.get_by_label("Password").fill(ADMIN[1])
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/llm$"))
-    expect(page.get_by_role("heading", name="LLM Registry")).to_be_visible()
-
-
-def test_admin_sees_the_nav_link(page, live: LiveApp) -> None:
-    """The host's nav shows "LLM Registry" with the plug icon after "Agents" to admins."""
-    login(page, ADMIN)
-    page.goto("/")
-    link = page.get_by_role("link", name="LLM Registry")
-    expect(link).to_be_visible()
-    expect(link.locator("svg")).to_have_count(1)
-    names = page.locator("header a").all_inner_texts()
-    assert names.index("Agents") < [n.strip() for n in names].index("LLM Registry")
 
 
 def test_type_fields_follow_the_type(page, live: LiveApp) -> None:
@@ -118,6 +74,31 @@ def test_failed_test_shows_the_providers_message(page, live: LiveApp) -> None:
     expect(row.locator(".llm-status-invalid")).to_be_visible()
 
 
+def test_failed_test_message_appears_once_in_the_row(page, live: LiveApp) -> None:
+    """A failed Test showed the provider's message twice in the row (Status cell and the
+    result under the buttons); it is shown once, under the status."""
+    login(page, ADMIN)
+    google = live.providers["google"]
+    created = page.request.post("/api/llm/providers", data={
+        "name": "Wrong key", "providerType": "google", "apiKey": "wrong-key-1234",
+        "baseUrl": google.base_url})
+    assert created.status == 201, created.text()
+    page.goto("/llm")
+    row = page.locator('tr[data-provider-name="Wrong key"]')
+    row.get_by_role("button", name="Test").click()
+    result = row.locator("output.llm-test-result")
+    expect(result).to_contain_text("Invalid")
+    message = row.locator(".llm-status-msg")
+    expect(message).not_to_be_empty()
+    assert row.inner_text().count(message.inner_text()) == 1, row.inner_text()
+    # a valid result still carries the provider's message next to the latency
+    page.request.patch(f"/api/llm/providers/{created.json()['data']['id']}",
+                       data={"apiKey": google.DEMO_KEY})
+    page.reload()
+    row.get_by_role("button", name="Test").click()
+    expect(result).to_contain_text(re.compile(r"Valid · \d+ ms \S"))
+
+
 def test_edit_keeps_the_key_unless_a_new_one_is_typed(page, live: LiveApp) -> None:
     """Editing shows ****abcd only, keeps the key when left empty, replaces it when typed."""
     google = live.providers["google"]
@@ -162,6 +143,49 @@ def test_duplicate_name_is_shown_next_to_the_field(page, live: LiveApp) -> None:
     shown = dialog.locator(".llm-form-error, #pf-name-error").filter(has_text=re.compile(r"\S"))
     expect(shown.first).to_be_visible()
     expect(dialog).to_be_visible()
+
+
+def test_field_errors_are_not_repeated_above_the_form(page, live: LiveApp) -> None:
+    """A refused base URL showed "Invalid fields: baseUrl." above the form and the real
+    reason under the field; a duplicate name said the same thing twice. The box above the
+    form now only points at the marked field."""
+    login(page, ADMIN)
+    seed(page, live, models=1)
+    page.goto("/llm")
+    page.get_by_role("button", name="Add provider").click()
+    dialog = page.get_by_role("dialog", name="Add provider")
+    dialog.get_by_label("Name").fill("No scheme")
+    dialog.get_by_label("Type").select_option(label="OpenAI-compatible")
+    dialog.get_by_label("Base URL").fill("127.0.0.1:18105")
+    dialog.get_by_role("button", name="Add provider").click()
+    expect(dialog.locator("#pf-baseUrl-error")).to_contain_text("http")
+    expect(dialog.locator("#provider-form-error")).to_have_text("Check the marked field.")
+    expect(dialog.get_by_label("Base URL")).to_be_focused()
+    dialog.get_by_label("Name").fill("Google AI")
+    dialog.get_by_label("Type").select_option(label="Google")
+    dialog.get_by_label("API key").fill("anything")
+    dialog.get_by_label("Base URL").fill("")
+    dialog.get_by_role("button", name="Add provider").click()
+    expect(dialog.locator("#pf-name-error")).to_contain_text("already exists")
+    expect(dialog.locator("#provider-form-error")).to_have_text("Check the marked field.")
+
+
+def test_provider_delete_says_what_it_affects(page, live: LiveApp) -> None:
+    """The confirmation names the model count and the agents; the row goes away."""
+    login(page, ADMIN)
+    seeded = seed(page, live, models=2)
+    create_agent(page, "Dependent One", seeded["models"][0]["id"])
+    page.goto("/llm")
+    row = page.locator('tr[data-provider-name="Google AI"]')
+    row.get_by_role("button", name="Delete").click()
+    confirm = page.get_by_role("dialog", name="Delete Google AI?")
+    expect(confirm).to_contain_text("2 registered models")
+    expect(confirm.locator("#confirm-list")).to_contain_text("Dependent One")
+    confirm.get_by_role("button", name="Delete provider").click()
+    expect(confirm).to_be_hidden()
+    expect(row).to_have_count(0)
+    expect(page.locator("#llm-flash")).to_contain_text("Dependent One")
+    expect(page.locator("#providers-empty")).to_be_visible()
 
 
 def test_api_data_is_text_never_markup(page, live: LiveApp) -> None:

@@ -8,14 +8,18 @@ import logging
 import pytest
 from bson import Binary, ObjectId
 
-from tests import llm_helpers
-from tests.conftest import CANARY_KEY, make_app
-from tests.llm_helpers import OPENAI_URL, bodies, login, make_agent, make_provider, register
-
-talon = llm_helpers.talon
-gw_app = llm_helpers.gw_app
-gw_admin = llm_helpers.gw_admin
-gw_member = llm_helpers.gw_member
+from tests.support import (
+    CANARY_KEY,
+    OPENAI_URL,
+    TALON_TOKEN,
+    bodies,
+    gateway_app,
+    login,
+    make_agent,
+    make_app,
+    make_provider,
+    register,
+)
 
 NEW_KEY = "sk-NEWKEY-0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"
 
@@ -100,7 +104,7 @@ def test_gateway_errors_are_recorded(gw_member, bound, talon, db, status, words)
 
 
 def test_slow_gateway_times_out_as_failure(db, talon):
-    app = llm_helpers.gateway_app(db, talon, TASK_MASTER_LLM_TALON_TIMEOUT=0.3)
+    app = gateway_app(db, talon, TASK_MASTER_LLM_TALON_TIMEOUT=0.3)
     member = login(app, "member")
     talon.slow_seconds = 3
     talon.mode = "slow"
@@ -111,7 +115,7 @@ def test_slow_gateway_times_out_as_failure(db, talon):
 
 
 def test_wrong_gateway_token_is_failure(db, talon):
-    app = llm_helpers.gateway_app(db, talon, TALON_GATEWAY_TOKEN="wrong-token")
+    app = gateway_app(db, talon, TALON_GATEWAY_TOKEN="wrong-token")
     agent = make_agent(login(app, "member"), "Locked Out", model="openai/gpt-4o")
     assert agent["talonSync"]["status"] == "failed" and "401" in agent["talonSync"]["error"]
     assert "wrong-token" not in agent["talonSync"]["error"]
@@ -256,7 +260,7 @@ def test_keys_never_leak_into_logs_responses_or_sync_errors(gw_member, gw_admin,
     call("delete", f"/api/llm/providers/{provider['id']}")
     assert talon.requests and any(r.body and r.body.get("apiKey") == CANARY_KEY
                                   for r in talon.requests)
-    for secret in (CANARY_KEY, NEW_KEY, llm_helpers.TALON_TOKEN):
+    for secret in (CANARY_KEY, NEW_KEY, TALON_TOKEN):
         assert secret not in caplog.text
         for record in caplog.records:
             assert secret not in record.getMessage()

@@ -1,0 +1,31 @@
+"""Settings (config.py): what is refused at start, and reprs that carry no secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from task_master_llm.errors import ConfigurationError
+from tests.support import TEST_KEY, make_app
+
+# --- reprs that a traceback with locals (Sentry, the debugger) would show --------------
+
+def test_settings_and_state_reprs_carry_no_secrets(db) -> None:
+    previous = "ab" * 32
+    app = make_app(db, LLM_ENCRYPTION_KEY_PREVIOUS=previous,
+                   TALON_GATEWAY_URL="http://127.0.0.1:9", TALON_GATEWAY_TOKEN="tok-SECRET-42",
+                   TASK_MASTER_LLM_MONGO_URI="mongodb://u:pw-SECRET@127.0.0.1:9/x")
+    state = app.extensions["task_master_llm"]
+    for text in (repr(state), repr(state.settings), str(state.settings)):
+        for secret in (TEST_KEY, previous, "tok-SECRET-42", "pw-SECRET"):
+            assert secret not in text
+    assert "TALON_GATEWAY_URL" in repr(state.settings)  # still useful for debugging
+
+
+# --- credentials in TALON_GATEWAY_URL ---------------------------------------------------
+
+def test_talon_url_with_credentials_is_refused_at_start(db) -> None:
+    """Every sync message names the gateway URL (members see talonSyncError), and requests
+    would turn URL credentials into Basic auth in place of the Bearer token."""
+    with pytest.raises(ConfigurationError) as info:
+        make_app(db, TALON_GATEWAY_URL="https://user:pw-SECRET@talon.example.com")
+    assert "pw-SECRET" not in str(info.value) and "TALON_GATEWAY_URL" in str(info.value)
