@@ -124,12 +124,13 @@ class TalonClient:
     def delete(self, talon_id: str) -> SyncOutcome:
         """``DELETE /v1/agents/<id>``; a 404 means already gone and counts as synced (never
         for a reserved id: the gateway answers 404 for its system agent, which stays)."""
-        if talon_id in self.reserved:
+        if not talon_id or not isinstance(talon_id, str) or talon_id in self.reserved:
             return _invalid_id(talon_id, self.reserved)
-        if not isinstance(talon_id, str) or not ADDRESSABLE_ID.fullmatch(talon_id):
+        if not ADDRESSABLE_ID.fullmatch(talon_id):
             return SyncOutcome("failed", (
-                "The gateway cannot address this agent id in a URL (it does not decode "
-                "ids); delete it on the gateway by hand."
+                "The agent's Talon id cannot be put in a URL as it is (the gateway does not "
+                "decode ids), so it cannot be deleted through the API: delete it on the "
+                "gateway by hand."
             ))
         return self._send("DELETE", f"/v1/agents/{talon_id}", None, talon_id)
 

@@ -125,6 +125,16 @@ def make_agent(client: FlaskClient, name: str, status: int = 201, **body: Any) -
     return res.json["data"] if status < 300 else res.json["error"]
 
 
+def agent_requests(talon: TalonServer) -> list[Any]:
+    """The requests the gateway received on its agent routes (not the credential store)."""
+    return [r for r in talon.requests if r.path.startswith("/v1/agents")]
+
+
+def credential_requests(talon: TalonServer) -> list[Any]:
+    """The requests the gateway received on its credential-store routes."""
+    return [r for r in talon.requests if r.path.startswith("/v1/auth/")]
+
+
 def bodies(talon: TalonServer, method: str | None = None) -> list[Any]:
-    """JSON bodies the gateway received (optionally only one method's)."""
-    return [r.body for r in talon.requests if method is None or r.method == method]
+    """JSON bodies the gateway received on its agent routes (optionally one method's)."""
+    return [r.body for r in agent_requests(talon) if method is None or r.method == method]
