@@ -1,9 +1,10 @@
 """The registry page (``/llm``, admins) and the agents page (``/llm/agents``, members).
 
-Both pages are plain Jinja templates plus one ES module and one stylesheet served from this
-blueprint's static folder; they talk to the same JSON API as any other client. Nothing
-secret is rendered into the HTML: the page only learns ``hasApiKey`` and ``****abcd``
-from the API, like everybody else.
+Both pages are plain Jinja templates plus ES modules (``lib/`` helpers, one module per
+widget, one entry module per page: ``registry/page.js``, ``agents/page.js``) and one
+stylesheet, served from this blueprint's static folder; they talk to the same JSON API as
+any other client. Nothing secret is rendered into the HTML: the page only learns
+``hasApiKey`` and ``****abcd`` from the API, like everybody else.
 
 The host shows the navigation link with::
 

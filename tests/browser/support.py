@@ -85,7 +85,10 @@ def add_provider(page, name: str, type_label: str, fields: dict[str, str]) -> No
 
 
 def select_starting_with(select, prefix: str) -> None:
-    """Choose the option whose text starts with ``prefix``."""
+    """Choose the option whose text starts with ``prefix``, once the page has put it there
+    (the agent dialog fills its Provider select after loading the enabled models)."""
+    starting = re.compile("^" + re.escape(prefix))
+    expect(select.locator("option", has_text=starting).first).to_be_attached()
     value = select.locator("option").evaluate_all(
         "(els, prefix) => (els.find(e => e.textContent.startsWith(prefix)) || {}).value", prefix
     )

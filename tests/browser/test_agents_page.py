@@ -84,8 +84,11 @@ def test_agent_form_errors_and_empty_states(page, live: LiveApp) -> None:
     seed(page, live, name="Second Google", models=1)
     page.goto("/llm/agents")
     page.get_by_role("button", name="Create Agent").click()
-    # the first provider has no enabled model now: it is not offered
-    options = dialog.get_by_label("Provider").locator("option").all_inner_texts()
+    # the first provider has no enabled model now: it is not offered (read the options
+    # once the dialog has loaded the enabled models and listed their providers)
+    provider_options = dialog.get_by_label("Provider").locator("option")
+    expect(provider_options.filter(has_text="Second Google")).to_have_count(1)
+    options = provider_options.all_inner_texts()
     assert not any(o.startswith("Google AI") for o in options), options
     select_starting_with(dialog.get_by_label("Provider"), "Second Google")
     dialog.get_by_label("Name").fill("Twin")

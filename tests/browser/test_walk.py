@@ -83,6 +83,9 @@ def test_walk_from_empty_registry_to_synced_agent(page, live: LiveApp, timings) 
     login(page, MEMBER)
     page.get_by_role("link", name="Agents").first.click()
     expect(page.get_by_role("heading", name="Agents")).to_be_visible()
+    # a link click does not wait for the page's modules: the heading and the button are in
+    # the HTML before the JS wires them, so wait for the page to say it is ready
+    expect(page.locator("#llm-app[data-ready=true]")).to_have_count(1)
     page.get_by_role("button", name="Create Agent").click()
     dialog = page.get_by_role("dialog", name="Create Agent")
     dialog.get_by_label("Name").fill("Release Scribe")

@@ -1,0 +1,57 @@
+// The JSON API client: same origin, session cookie, answers shaped {data} or {error}.
+
+/** An error answered by the API ({"error": {code, message, fields}}) or the network. */
+export class ApiError extends Error {
+  constructor(status, code, message, fields) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.fields = fields || {};
+  }
+}
+
+/** Call the JSON API; resolves to the "data" member, rejects with ApiError. */
+export async function api(method, url, body) {
+  const options = {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+    cache: "no-store",
+  };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch {
+    throw new ApiError(0, "network", "Could not reach the server. Check the connection and try again.");
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let payload = null;
+  try {
+    payload = text ? JSON.parse(text) : null;
+  } catch {
+    payload = null;
+  }
+  if (!response.ok) {
+    const err = (payload && payload.error) || {};
+    let message = err.message;
+    if (response.status === 401) message = "Your session has ended. Reload the page and log in again.";
+    if (!message) message = `The server answered ${response.status} ${response.statusText}.`.trim();
+    throw new ApiError(response.status, err.code || `http_${response.status}`, message, err.fields);
+  }
+  if (payload === null || typeof payload !== "object") {
+    throw new ApiError(response.status, "bad_response", "The server sent an answer that is not JSON.");
+  }
+  return payload.data;
+}
+
+/** A list from a paginated ({items,total}) or plain ([...]) answer. */
+export function itemsOf(data) {
+  if (Array.isArray(data)) return { items: data, total: data.length };
+  if (data && Array.isArray(data.items)) return { items: data.items, total: data.total ?? data.items.length };
+  return { items: [], total: 0 };
+}

@@ -1,0 +1,61 @@
+// Pure formatting: strings in, strings out. No DOM.
+
+/** "1 model", "3 models". */
+export const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** "128k", "1M", "200k"; binary sizes (131072) read as their usual names (128k). */
+export function formatContext(n) {
+  if (n === null || n === undefined || n === "" || !Number.isFinite(Number(n))) return "—";
+  n = Number(n);
+  const trim = (x) => (Math.round(x * 10) / 10).toString();
+  if (n >= 1_000_000) return (n % 1_048_576 === 0 ? trim(n / 1_048_576) : trim(n / 1_000_000)) + "M";
+  if (n >= 1000) return (n % 1024 === 0 ? trim(n / 1024) : String(Math.round(n / 1000))) + "k";
+  return String(n);
+}
+
+/** "$0", "$0.0025", "$15"; null when there is no usable number. */
+export function formatPrice(value) {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  if (!Number.isFinite(n)) return null;
+  if (n === 0) return "$0";
+  return "$" + (n < 0.01 ? n.toPrecision(2) : n.toFixed(n < 1 ? 4 : 2)).replace(/0+$/, "").replace(/\.$/, "");
+}
+
+/** "in $0.001 · out $0.002 per 1K tokens", or "price not published". */
+export function priceText(model) {
+  const input = formatPrice(model.inputCostPer1k);
+  const output = formatPrice(model.outputCostPer1k);
+  if (!input && !output) return "price not published";
+  return `in ${input || "?"} · out ${output || "?"} per 1K tokens`;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago". */
+export function relativeTime(iso, now = Date.now()) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "";
+  const s = Math.round((now - t) / 1000);
+  if (s < 45) return "just now";
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.round(m / 60);
+  if (h < 24) return `${h} h ago`;
+  const d = Math.round(h / 24);
+  if (d < 30) return d === 1 ? "yesterday" : `${d} days ago`;
+  return new Date(t).toLocaleDateString();
+}
+
+/** Flatten {"models": {"0": {"contextWindow": ["..."]}}} into readable lines. */
+export function flattenFields(fields, prefix = "") {
+  const out = [];
+  for (const [key, value] of Object.entries(fields || {})) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (Array.isArray(value)) out.push(`${name}: ${value.join(" ")}`);
+    else if (value && typeof value === "object") out.push(...flattenFields(value, name));
+    else if (value) out.push(`${name}: ${value}`);
+  }
+  return out;
+}
+
+/** The words for a provider's key status. */
+export const STATUS_TEXT = { valid: "Valid", invalid: "Invalid", unknown: "Not tested" };
