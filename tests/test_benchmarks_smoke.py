@@ -23,6 +23,7 @@ if _ROOT not in sys.path:
 bench_ollama_discovery = importlib.import_module("benchmarks.bench_ollama_discovery")
 bench_google_pagination = importlib.import_module("benchmarks.bench_google_pagination")
 bench_test_connection = importlib.import_module("benchmarks.bench_test_connection")
+bench_verify = importlib.import_module("benchmarks.bench_verify")
 summary_table = importlib.import_module("benchmarks.run_all").summary_table
 Row = importlib.import_module("benchmarks.common").Row
 
@@ -74,3 +75,11 @@ def test_summary_table_marks_misses() -> None:
                                 "result"]
     assert lines[2].endswith("PASS") and lines[3].endswith("MISS")
     assert "<= 1.5" in lines[3]
+
+
+def test_verify_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Seed, push and read back a few agents; every read-back finds them all in sync."""
+    code = bench_verify.main(["--agents", "20", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "verify 20 agents: median" in out and "ratio" in out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bson import ObjectId
@@ -54,6 +54,16 @@ def talon_sync(doc: Mapping[str, Any]) -> dict[str, Any]:
         "verified": doc.get("talonVerifyStatus"),
         "verifiedAt": doc.get("talonVerifiedAt"),
     }
+
+
+@dataclass
+class Lookup:
+    """Models, providers and adapters fetched once for many payloads (a read-back of
+    every agent), instead of two queries and a decryption per agent."""
+
+    models: dict[Any, dict[str, Any]]
+    providers: dict[Any, dict[str, Any]]
+    adapters: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,23 +115,38 @@ class AgentSync:
                 outcome = SyncOutcome("failed", "The sync failed unexpectedly; see the server log.")
         return self.record(doc["_id"], outcome, version)
 
-    def payload(self, doc: Mapping[str, Any], *, put: bool) -> Payload:
+    def lookup(self, docs: list[dict[str, Any]]) -> Lookup:
+        """Fetch what :meth:`payload` needs for all of ``docs`` in two queries."""
+        models = self.models.by_ids([d["modelId"] for d in docs if d.get("modelId")])
+        providers = self.providers.by_ids([m["providerId"] for m in models.values()])
+        return Lookup(models, providers)
+
+    def payload(
+        self, doc: Mapping[str, Any], *, put: bool, lookup: Lookup | None = None
+    ) -> Payload:
         """The gateway body. Always the whole body (the gateway validates it whole); on
         PUT, absent optional values go as "" so old ones clear (the gateway merges)."""
         blank = "" if put else None
         credentials: dict[str, str]
         version: int | None = None
         if doc.get("modelId"):
-            model = self.models.find(doc["modelId"])
+            model = (lookup.models.get(doc["modelId"]) if lookup is not None
+                     else self.models.find(doc["modelId"]))
             if model is None:
                 return Payload({}, "The agent's model is no longer registered; choose another "
                                "model (PATCH modelId).")
-            provider = self.providers.find(model["providerId"])
+            provider = (lookup.providers.get(model["providerId"]) if lookup is not None
+                        else self.providers.find(model["providerId"]))
             if provider is None or provider.get("deleting"):
                 return Payload({}, f"The provider of model {model['providerModelId']!r} was "
                                "deleted; choose another model for this agent.")
             try:
-                adapter = self.credentials.adapter_for(provider)
+                if lookup is None:
+                    adapter = self.credentials.adapter_for(provider)
+                else:
+                    if provider["_id"] not in lookup.adapters:
+                        lookup.adapters[provider["_id"]] = self.credentials.adapter_for(provider)
+                    adapter = lookup.adapters[provider["_id"]]
             except LlmRegistryError as exc:  # e.g. a key that no longer decrypts
                 return Payload({}, exc.message)
             credentials = adapter.talon_credentials(model["providerModelId"])
@@ -136,8 +161,8 @@ class AgentSync:
             credentials = {"model": credentials["model"]}  # the credential store has them
         fallback = doc.get("fallbackModel")
         extra = {
-            arg: doc[field] if isinstance(doc.get(field), str) else blank
-            for field, arg in PASS_THROUGH
+            arg: doc[name] if isinstance(doc.get(name), str) else blank
+            for name, arg in PASS_THROUGH
         }
         body = build_payload(
             talon_id=doc.get("talonId") or "",
@@ -188,8 +213,8 @@ class AgentSync:
 def _legacy_model(doc: Mapping[str, Any]) -> str | None:
     """The model string of an agent not bound to the registry: ``model``, else the
     JavaScript Task Master's ``defaultModel``."""
-    for field in ("model", "defaultModel"):
-        value = doc.get(field)
+    for name in ("model", "defaultModel"):
+        value = doc.get(name)
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None

@@ -78,11 +78,26 @@ class AgentService:
         for doc in docs:
             model = models.get(doc.get("modelId")) if doc.get("modelId") else None
             relation = None
+            sync = talon_sync(doc)
             if model is not None:
-                summary = provider_summary(providers.get(model["providerId"]))
-                relation = {**model, "provider": summary}
-            out.append({**_BLANK, **doc, "llmModel": relation, "talonSync": talon_sync(doc)})
+                provider = providers.get(model["providerId"])
+                relation = {**model, "provider": provider_summary(provider)}
+                sync = self._behind(doc, provider, sync)
+            out.append({**_BLANK, **doc, "llmModel": relation, "talonSync": sync})
         return out
+
+    def _behind(
+        self, doc: Mapping[str, Any], provider: Mapping[str, Any] | None, sync: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A "synced" agent whose provider's key changed since its last push is owed one
+        (say so, rather than "synced", until ``sync-agents`` pushes it)."""
+        if provider is None or sync["status"] != "synced" or not self.gateway.settings.keys_in_body:
+            return sync
+        if doc.get("talonSyncedVersion") == int(provider.get("credentialsVersion") or 0):
+            return sync
+        return {**sync, "status": "pending",
+                "error": "The provider's key or base URL changed since the last push; "
+                         "`flask llm sync-agents` pushes it."}
 
     # --- writes ----------------------------------------------------------------------
     def create(self, data: Mapping[str, Any]) -> dict[str, Any]:

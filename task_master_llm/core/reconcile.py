@@ -24,7 +24,7 @@ from typing import Any
 from bson import ObjectId
 
 from task_master_llm.config import TalonSettings
-from task_master_llm.core.agent_sync import AgentSync
+from task_master_llm.core.agent_sync import AgentSync, Lookup
 from task_master_llm.core.agents import AgentService
 from task_master_llm.core.gateway_credentials import GatewayCredentials, store_type
 from task_master_llm.errors import LlmRegistryError
@@ -38,7 +38,6 @@ log = logging.getLogger("task_master_llm.reconcile")
 OWNED_FIELDS = ("name", "role", "model", "systemPrompt", "guardrails", "bootstrap",
                 "repoContext")
 KEY_FIELDS = ("apiKey", "baseUrl")
-UNSYNCED = ("pending", "failed", "disabled")
 
 
 @dataclass
@@ -130,7 +129,7 @@ class Reconciler:
     # --- what is owed -------------------------------------------------------------------
     def owed_agents(self) -> list[dict[str, Any]]:
         """Agents not synced, and (when bodies carry keys) agents behind their provider."""
-        ids = {d["_id"] for d in self.agent_store.by_sync_status(list(UNSYNCED))}
+        ids = {d["_id"] for d in self.agent_store.not_synced()}
         if self.settings.keys_in_body:
             bound = self.agent_store.bound()
             models = self.model_store.by_ids([a["modelId"] for a in bound])
@@ -147,17 +146,18 @@ class Reconciler:
 
     # --- paying it ----------------------------------------------------------------------
     def run(self, *, everything: bool = False) -> SyncReport:
-        """Pay everything owed: credential removals and pushes, agent deletes, agent
-        pushes (``everything``: push every agent)."""
+        """Pay everything owed: credential removals and pushes, agent pushes
+        (``everything``: every agent), then agent deletes."""
         report = SyncReport(enabled=self.sync.client.enabled)
         if not report.enabled:
             return report
         self._credentials(report, everything=everything)
-        self._deletes(report)
         docs = self.agent_store.all() if everything else self.owed_agents()
         for state in self.agents.sync_many(docs):
             status = state["status"]
             setattr(report, status, getattr(report, status, 0) + 1)
+        # after the pushes: a JavaScript-era agent given a new id queues its old one
+        self._deletes(report)
         log.info("sync-agents: %s", report.summary())
         return report
 
@@ -219,14 +219,16 @@ class Reconciler:
                 return report
         stored = {a.get("id"): a for a in listing.body["data"] if isinstance(a, dict)}
         results: dict[ObjectId, str] = {}
-        for doc in self.agent_store.all():
+        docs = self.agent_store.all()
+        lookup = self.sync.lookup(docs)
+        for doc in docs:
             name = str(doc.get("name") or doc["_id"])
             actual = stored.get(doc.get("talonId")) if doc.get("talonId") else None
             if actual is None:
                 report.missing.append(name)
                 results[doc["_id"]] = "missing"
                 continue
-            differs = self._agent_drift(doc, actual)
+            differs = self._agent_drift(doc, actual, lookup)
             if differs:
                 report.drifted[name] = differs
                 results[doc["_id"]] = "drifted"
@@ -237,8 +239,10 @@ class Reconciler:
         self._credential_drift(report, status.body if isinstance(status.body, dict) else {})
         return report
 
-    def _agent_drift(self, doc: Mapping[str, Any], actual: Mapping[str, Any]) -> list[str]:
-        payload = self.sync.payload(doc, put=True)
+    def _agent_drift(
+        self, doc: Mapping[str, Any], actual: Mapping[str, Any], lookup: Lookup
+    ) -> list[str]:
+        payload = self.sync.payload(doc, put=True, lookup=lookup)
         if payload.problem is not None:
             return ["model"]
         expected = payload.body
@@ -271,12 +275,12 @@ class Reconciler:
     def _repair(self, report: VerifyReport) -> SyncReport:
         pushed = SyncReport()
         self._credentials(pushed, everything=True)
-        self._deletes(pushed)
         names = set(report.drifted) | set(report.missing)
         docs = [d for d in self.agent_store.all() if str(d.get("name") or d["_id"]) in names]
         for state in self.agents.sync_many(docs):
             status = state["status"]
             setattr(pushed, status, getattr(pushed, status, 0) + 1)
+        self._deletes(pushed)
         return pushed
 
 

@@ -66,10 +66,10 @@ class AgentStore:
             return []
         return list(self.collection.find({"modelId": {"$in": list(model_ids)}}).sort("name", 1))
 
-    def by_sync_status(self, statuses: list[str] | None) -> list[dict[str, Any]]:
-        """Agents whose ``talonSyncStatus`` is one of ``statuses`` (None: every agent)."""
-        query = {} if statuses is None else {"talonSyncStatus": {"$in": statuses}}
-        return list(self.collection.find(query).sort("name", 1))
+    def not_synced(self) -> list[dict[str, Any]]:
+        """Agents whose last push is not ``synced`` (pending, failed, disabled, or never
+        pushed: a host's or the JavaScript Task Master's agent with no sync state)."""
+        return list(self.collection.find({"talonSyncStatus": {"$ne": "synced"}}).sort("name", 1))
 
     def bound(self) -> list[dict[str, Any]]:
         """The agents bound to a registered model: id, model and the recorded version."""
@@ -84,7 +84,8 @@ class AgentStore:
         return list(self.collection.find({"_id": {"$in": list(ids)}}).sort("name", 1))
 
     def record_verification(self, results: Mapping[ObjectId, str], when: Any) -> None:
-        """Store what ``--verify`` read back for each agent, in one round trip."""
+        """Store what ``--verify`` read back for each agent, in one round trip (one
+        update per agent: matching by ``_id`` each is cheaper than one ``$in`` over many)."""
         self.bulk_write([
             UpdateOne({"_id": agent_id},
                       {"$set": {"talonVerifyStatus": status, "talonVerifiedAt": when}})

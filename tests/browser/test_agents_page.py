@@ -61,7 +61,7 @@ def test_failed_sync_shows_reason_and_retry_works(page, live: LiveApp) -> None:
     row.get_by_role("button", name="Retry sync").click()
     expect(row.locator(".llm-sync-synced")).to_be_visible()
     expect(flash).to_contain_text("Synced to Talon")
-    assert any(a["name"] == "Offline Otto" for a in live.talon.agents.values())
+    assert any(a["name"] == "Offline Otto" for a in live.talon.sub_agents.values())
 
 
 def test_agent_form_errors_and_empty_states(page, live: LiveApp) -> None:
@@ -113,7 +113,7 @@ def test_edit_changes_name_and_model_and_puts_the_same_talon_id(page, live: Live
     first, second = seeded["models"]
     agent = create_agent(page, "Editable Eve", first["id"])
     talon_id = agent["talonId"]
-    assert talon_id in live.talon.agents
+    assert talon_id in live.talon.sub_agents
     page.goto("/llm/agents")
     row = page.locator('tr[data-agent-name="Editable Eve"]')
     row.get_by_role("button", name="Edit Editable Eve").click()
@@ -139,7 +139,7 @@ def test_edit_changes_name_and_model_and_puts_the_same_talon_id(page, live: Live
     expect(page.locator('tr[data-agent-name="Editable Eve"]')).to_have_count(0)
     puts = [r for r in live.talon.requests if r.method == "PUT"][before:]
     assert [r.path for r in puts] == [f"/v1/agents/{talon_id}"]
-    at_gateway = live.talon.agents
+    at_gateway = live.talon.sub_agents
     assert list(at_gateway) == [talon_id]
     assert at_gateway[talon_id]["name"] == "Edited Eve"
     assert second["providerModelId"] in at_gateway[talon_id]["model"]
@@ -189,7 +189,7 @@ def test_edit_legacy_agent_and_field_errors(page, live: LiveApp) -> None:
     expect(row).to_contain_text("Still legacy")
     expect(row).to_contain_text("openai/gpt-4o")
     expect(row).to_contain_text("not in registry")
-    assert live.talon.agents[legacy["talonId"]]["role"] == "Still legacy"
+    assert live.talon.sub_agents[legacy["talonId"]]["role"] == "Still legacy"
 
 
 def test_delete_asks_removes_the_row_and_the_gateway_agent(page, live: LiveApp) -> None:
@@ -214,7 +214,7 @@ def test_delete_asks_removes_the_row_and_the_gateway_agent(page, live: LiveApp) 
     expect(page.locator("#llm-flash")).to_contain_text(
         "Agent “Doomed Dan” deleted, here and at the Talon gateway."
     )
-    assert doomed["talonId"] not in live.talon.agents
+    assert doomed["talonId"] not in live.talon.sub_agents
     assert any(
         r.method == "DELETE" and r.path == f"/v1/agents/{doomed['talonId']}"
         for r in live.talon.requests
@@ -233,7 +233,7 @@ def test_delete_asks_removes_the_row_and_the_gateway_agent(page, live: LiveApp) 
     expect(flash).to_have_class(re.compile(r"llm-flash-warning"))
     expect(flash).not_to_contain_text("?.")
     live.talon.up()
-    assert offline["talonId"] in live.talon.agents  # still there: the gateway was down
+    assert offline["talonId"] in live.talon.sub_agents  # still there: the gateway was down
     listed = page.request.get("/api/agents").json()["data"]
     assert not any(a["name"] in ("Doomed Dan", "Offline Olga") for a in listed)
 

@@ -114,7 +114,7 @@ def test_walk_from_empty_registry_to_synced_agent(page, live: LiveApp, timings) 
     expect(agent_row).to_contain_text("Google AI")
 
     # the gateway holds it, with the provider's key and base URL
-    agents = live.talon.agents
+    agents = live.talon.sub_agents
     assert len(agents) == 1, agents
     (held,) = agents.values()
     assert held["name"] == "Release Scribe"
@@ -158,7 +158,7 @@ def test_no_key_material_reaches_the_page(page, live: LiveApp) -> None:
     select_starting_with(dialog.get_by_label("Provider"), "Canary")
     dialog.get_by_role("button", name="Create Agent").click()
     expect(page.locator('tr[data-agent-name="Canary Agent"] .llm-sync-synced')).to_be_visible()
-    assert live.talon.agents, "the gateway should hold the agent (with the key)"
+    assert live.talon.sub_agents, "the gateway should hold the agent (with the key)"
     for url in ("/", "/llm", "/llm/agents"):
         page.goto(url)
         assert CANARY_KEY not in page.content(), url

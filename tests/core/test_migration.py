@@ -4,7 +4,7 @@ registered models, then synced with their provider's key."""
 from __future__ import annotations
 
 from standins.talon import TalonServer
-from tests.support import CANARY_KEY, OPENAI_URL
+from tests.support import CANARY_KEY, OPENAI_URL, agent_requests
 
 
 def test_migration_binds_legacy_agents_and_sync_pushes_them(synced,
@@ -39,11 +39,13 @@ def test_migration_binds_legacy_agents_and_sync_pushes_them(synced,
     assert all(d["hostField"] == d["name"] for d in docs.values())
     assert synced.migration.run().matched == []  # bound agents are not legacy any more
 
-    assert talon.requests == []
-    assert synced.agents.sync_by_status(["pending"]) == {"synced": 2, "failed": 0,
-                                                         "disabled": 0}
+    assert agent_requests(talon) == []
+    report = synced.reconciler.run()
+    # the two bound agents, and "nowhere": never pushed, so owed too (as a legacy agent)
+    assert (report.synced, report.failed, report.disabled) == (3, 0, 0)
     held = talon.agents
     assert held["full"]["model"] == "openai/gpt-4o" and held["full"]["apiKey"] == CANARY_KEY
     assert held["bare"]["model"] == "ollama/llama3"
     assert held["bare"]["baseUrl"] == "http://localhost:11434"
-    assert "nowhere" not in held
+    assert held["nowhere"]["model"] == "mistral/mistral-large"
+    assert held["nowhere"]["apiKey"] == ""  # a PUT clears what an earlier body held

@@ -11,7 +11,7 @@ from bson import ObjectId
 from standins.talon import TalonServer
 from task_master_llm.errors import ProviderKeyUnreadable
 from task_master_llm.store import keys
-from tests.support import CANARY_KEY, OPENAI_URL
+from tests.support import CANARY_KEY, OPENAI_URL, agent_requests, credential_requests
 
 NEW_KEY = "sk-NEWKEY-core-0b1c2d3e4f5a6b7c8d9e0f1a"
 OTHER_KEY = "MTIzNDU2Nzg5MGFiY2RlZjEyMzQ1Njc4OTBhYmNkZWY="  # 32 bytes, base64
@@ -87,7 +87,10 @@ def test_a_key_patch_resyncs_the_agents_to_the_gateway(synced, talon: TalonServe
     updated = synced.providers.update(provider["_id"], {"apiKey": NEW_KEY})
     assert updated["apiKeyLast4"] == NEW_KEY[-4:] and updated["status"] == "unknown"
     puts = [r for r in talon.requests if r.method == "PUT"]
-    assert len(puts) == len(talon.requests) == 2
+    assert len(puts) == len(agent_requests(talon)) == 2
+    # the runtime's copy: the gateway's credential store got the new key too
+    assert [r.body["apiKey"] for r in credential_requests(talon)] == [NEW_KEY]
+    assert talon.runtime_key(first["talonId"], "openai") == NEW_KEY
     assert {r.path for r in puts} == {f"/v1/agents/{first['talonId']}",
                                       f"/v1/agents/{second['talonId']}"}
     assert all(r.body["apiKey"] == NEW_KEY and r.body["baseUrl"] == OPENAI_URL for r in puts)
@@ -135,8 +138,11 @@ def test_a_key_patch_with_the_gateway_down_records_the_failure(synced,
     assert doc["talonSyncStatus"] == "failed" and "connection refused" in doc["talonSyncError"]
     assert NEW_KEY not in doc["talonSyncError"]
     talon.up()
-    assert synced.agents.sync_by_status(["failed"]) == {"synced": 1, "failed": 0, "disabled": 0}
+    report = synced.reconciler.run()
+    assert (report.synced, report.failed, report.disabled) == (1, 0, 0)
+    assert report.credentials_synced == 1  # the store was owed the new key too
     assert talon.agents[agent["talonId"]]["apiKey"] == NEW_KEY
+    assert talon.runtime_key(agent["talonId"], "openai") == NEW_KEY
 
 
 def test_delete_removes_models_and_detaches_agents(synced, talon: TalonServer) -> None:

@@ -12,6 +12,7 @@ from tests.support import (
     CANARY_KEY,
     OPENAI_URL,
     TALON_TOKEN,
+    agent_requests,
     bodies,
     gateway_app,
     login,
@@ -43,7 +44,7 @@ class TestPrdCriterion5GatewayPayload:
         agent = make_agent(gw_member, "Support Agent", role="support",
                            modelId=bound["model"]["id"], soul="You are kind.",
                            guardrails="Never share secrets.")
-        [request] = talon.requests
+        [request] = agent_requests(talon)
         assert request.method == "POST" and request.path == "/v1/agents"
         assert request.header("Authorization") == "[redacted]"  # sent (else 401), not logged
         assert request.body == {
@@ -162,7 +163,7 @@ def test_provider_key_change_resyncs_its_agents(gw_member, gw_admin, bound, talo
     assert {b["baseUrl"] for b in bodies(talon, "PUT")} == {new_url}
     talon.clear_requests()
     gw_admin.patch(f"/api/llm/providers/{bound['provider']['id']}", json={"name": "renamed"})
-    assert talon.requests == []  # no credential change, no re-sync
+    assert agent_requests(talon) == []  # no credential change, no re-sync
 
 
 class TestPrdCriterion7ProviderDeleteCascades:

@@ -9,6 +9,7 @@ from bson import ObjectId
 from task_master_llm.store.agents import AgentStore
 from task_master_llm.web.context import services_of
 from tests.support import (
+    agent_requests,
     bodies,
     gateway_app,
     login,
@@ -48,7 +49,7 @@ class TestPrdCriterion4AgentWithRegisteredModel:
         error = make_agent(gw_member, "Old", status=400, modelId=models["disabled"]["id"])
         assert "modelId" in error["fields"]
         assert "disabled" in error["fields"]["modelId"][0]
-        assert db.Agent.count_documents({}) == 0 and talon.requests == []
+        assert db.Agent.count_documents({}) == 0 and agent_requests(talon) == []
 
     def test_unknown_model_and_deleting_provider_are_refused(self, gw_member, models, db):
         error = make_agent(gw_member, "A", status=400, modelId=str(ObjectId()))
@@ -121,7 +122,7 @@ def test_names_that_slug_alike_get_different_talon_ids(gw_member, talon):
     ids = [make_agent(gw_member, name, model="openai/gpt-4o")["talonId"]
            for name in ("Sales Bot", "sales-bot", "SALES  BOT!", "Sälés Bot")]
     assert ids == ["sales-bot", "sales-bot-2", "sales-bot-3", "sales-bot-4"]
-    assert set(talon.agents) == set(ids)
+    assert set(talon.sub_agents) == set(ids)
 
 
 def test_talon_id_race_retries_with_the_next_suffix(gw_member, db, monkeypatch):
@@ -139,10 +140,10 @@ def test_rename_keeps_talon_id(gw_member, gw_admin, models, talon):
     res = gw_admin.patch(f"/api/agents/{agent['id']}", json={"name": "Second Name"})
     assert res.status_code == 200
     assert res.json["data"]["talonId"] == "first-name"
-    [put] = talon.requests
+    [put] = agent_requests(talon)
     assert put.method == "PUT" and put.path == "/v1/agents/first-name"
     assert put.body["id"] == "first-name" and put.body["name"] == "Second Name"
-    assert set(talon.agents) == {"first-name"}
+    assert set(talon.sub_agents) == {"first-name"}
 
 
 def test_list_and_get_include_llm_model(gw_member, models):
@@ -180,7 +181,7 @@ def test_delete_agent_removes_it_at_the_gateway(gw_member, gw_admin, talon, db):
     res = gw_admin.delete(f"/api/agents/{agent['id']}")
     assert res.status_code == 200
     assert res.json["data"]["talonSync"]["status"] == "synced"
-    assert db.Agent.count_documents({}) == 0 and talon.agents == {}
+    assert db.Agent.count_documents({}) == 0 and talon.sub_agents == {}
     assert gw_admin.delete(f"/api/agents/{agent['id']}").status_code == 404
 
 
@@ -248,7 +249,7 @@ class TestHostHook:
         assert talon.agents["host-made"]["systemPrompt"] == "Changed"
         deleted = db.Agent.find_one_and_delete({"_id": oid})
         assert hook.agent_deleted(deleted, app=gw_app)["status"] == "synced"
-        assert talon.agents == {}
+        assert talon.sub_agents == {}
         assert db.Agent.find_one({"_id": oid}) is None
         with pytest.raises(ValueError):
             hook.agent_changed("renamed", oid, app=gw_app)

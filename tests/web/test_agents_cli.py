@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from bson import ObjectId
 
-from tests.support import login, make_agent, make_app, make_provider, register
+from tests.support import agent_requests, login, make_agent, make_app, make_provider, register
 
 
 @pytest.fixture
@@ -76,7 +76,8 @@ def test_migrated_agents_sync_with_their_provider_key(gw_app, legacy_setup, talo
     run(gw_app, "migrate-agents")
     result = run(gw_app, "sync-agents")
     assert result.exit_code == 0, result.output
-    assert "synced: 3, failed: 0" in result.output  # the three now pending
+    # the three now pending, and the three legacy ones the host wrote and never pushed
+    assert "synced: 6, failed: 0" in result.output
     assert talon.agents["full"]["apiKey"] and talon.agents["full"]["model"] == "openai/gpt-4o"
 
 
@@ -92,14 +93,14 @@ def test_sync_agents_retries_failed_and_pending(gw_app, gw_admin, talon, db):
     result = run(gw_app, "sync-agents", "--failed")
     assert result.exit_code == 0, result.output
     assert "synced: 2, failed: 0" in result.output
-    assert {r.body["name"] for r in talon.requests} == {"Failed One", "Failed Two"}
+    assert {r.body["name"] for r in agent_requests(talon)} == {"Failed One", "Failed Two"}
     assert db.Agent.count_documents({"talonSyncStatus": "synced"}) == 3
     result = run(gw_app, "sync-agents")
     assert "synced: 0, failed: 0" in result.output
     result = run(gw_app, "sync-agents", "--all")
     assert "synced: 3, failed: 0" in result.output
     ids = {d["talonId"] for d in db.Agent.find({})}
-    assert len(ids) == 3 and set(talon.agents) == ids
+    assert len(ids) == 3 and set(talon.sub_agents) == ids
 
 
 def test_sync_agents_without_gateway_says_so(db, monkeypatch):
