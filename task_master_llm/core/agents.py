@@ -20,6 +20,7 @@ from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
+from task_master_llm.adapters import adapter_types
 from task_master_llm.core.agent_sync import AgentSync, talon_sync
 from task_master_llm.errors import Conflict, GatewayError, ValidationError
 from task_master_llm.store import (
@@ -74,6 +75,7 @@ class AgentService:
         """Attach model + provider summary to each agent: one query per collection."""
         models = self.models.by_ids([d["modelId"] for d in docs if d.get("modelId")])
         providers = self.providers.summaries([m["providerId"] for m in models.values()])
+        warnings = self._runtime_warnings(providers)
         out = []
         for doc in docs:
             model = models.get(doc.get("modelId")) if doc.get("modelId") else None
@@ -83,7 +85,36 @@ class AgentService:
                 provider = providers.get(model["providerId"])
                 relation = {**model, "provider": provider_summary(provider)}
                 sync = self._behind(doc, provider, sync)
+                if provider is not None and provider["_id"] in warnings:
+                    sync = {**sync, "warning": warnings[provider["_id"]]}
             out.append({**_BLANK, **doc, "llmModel": relation, "talonSync": sync})
+        return out
+
+    def _runtime_warnings(self, providers: Mapping[Any, Mapping[str, Any]]) -> dict[Any, str]:
+        """Provider id -> why its agents do not run with its key at the gateway (which
+        uses its own credential store, one key per type), naming the key they do run with.
+        One more query, only when some provider is not its type's gateway credential."""
+        if not self.gateway.settings.keys_in_store:
+            return {}
+        out: dict[Any, str] = {}
+        standby = []
+        for pid, provider in providers.items():
+            cls = adapter_types().get(provider.get("providerType", ""))
+            if cls is None or provider.get("gatewayCredential"):
+                continue
+            if cls.gateway_credential is None:
+                out[pid] = (f"The Talon gateway has no place for {cls.display_name} keys: this "
+                            "agent runs with whatever credentials the gateway itself has.")
+            else:
+                standby.append((pid, provider, cls))
+        if standby:
+            holders = {d["providerType"]: d for d in self.providers.gateway_holders()}
+            for pid, provider, cls in standby:
+                holder = holders.get(provider["providerType"])
+                who = (f"the key of provider {holder.get('name')!r}" if holder is not None
+                       else "no key (no provider of this type is the gateway's)")
+                out[pid] = (f"Provider {provider.get('name')!r} is not the gateway's "
+                            f"{cls.gateway_credential} credential: this agent runs with {who}.")
         return out
 
     def _behind(

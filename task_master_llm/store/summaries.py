@@ -7,7 +7,7 @@ from typing import Any
 
 #: provider fields a model list shows; everything else (keys!) stays out of the query
 PROVIDER_SUMMARY = {"name": 1, "providerType": 1, "status": 1, "deleting": 1,
-                    "credentialsVersion": 1}
+                    "credentialsVersion": 1, "gatewayCredential": 1}
 
 
 def provider_summary(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -203,3 +203,21 @@ def test_api_data_is_text_never_markup(page, live: LiveApp) -> None:
     expect(page.locator("#providers-body strong").first).to_have_text(name)
     assert page.evaluate("window.__xss") is None
     expect(page.locator("#providers-body img")).to_have_count(0)
+
+
+def test_the_page_says_whose_key_the_gateway_runs_on(page, live: LiveApp) -> None:
+    """The first Google provider is the gateway's; a second one says the gateway uses
+    another key, and its agents say whose key they really run with."""
+    login(page, ADMIN)
+    page.goto("/llm")
+    seed(page, live, name="Google AI", models=1)
+    second = seed(page, live, name="Google Two", models=1)
+    create_agent(page, "Runs Elsewhere", second["models"][0]["id"])
+    page.goto("/llm")
+    first_row = page.locator('tr[data-provider-name="Google AI"]')
+    second_row = page.locator('tr[data-provider-name="Google Two"]')
+    expect(first_row).to_contain_text("Gateway runs on this key")
+    expect(second_row).to_contain_text("Gateway uses another provider's key")
+    page.goto("/llm/agents")
+    row = page.locator("tr", has_text="Runs Elsewhere")
+    expect(row).to_contain_text("this agent runs with the key of provider 'Google AI'")

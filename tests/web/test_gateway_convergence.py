@@ -393,3 +393,16 @@ def test_a_member_cannot_move_the_gateway_credential(db, talon) -> None:
     res = member.patch(f"/api/llm/providers/{world.backup['id']}",
                        json={"gatewayCredential": True})
     assert res.status_code == 403
+
+
+def test_an_agent_on_a_standby_provider_says_whose_key_it_runs_with(db, talon) -> None:
+    world = World(db, talon, backup=True)
+    [model] = register(world.admin, world.backup["id"], "gpt-4o")
+    agent = make_agent(world.member, "Elsewhere", modelId=model["id"])
+    assert agent["talonSync"]["warning"] == (
+        "Provider 'Backup' is not the gateway's openai credential: this agent runs with the "
+        "key of provider 'Primary'."
+    )
+    assert talon.runtime_key(agent["talonId"], "openai") == CANARY_KEY  # Primary's, truly
+    steady = next(a for a in world.agents() if a["name"] == "Steady")
+    assert "warning" not in steady["talonSync"]

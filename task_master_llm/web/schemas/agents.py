@@ -59,6 +59,8 @@ class TalonSyncSchema(Schema):
         ["in_sync", "drifted", "missing"]), metadata={
         "description": "what the last `flask llm sync-agents --verify` read back"})
     verifiedAt = UtcDateTime(allow_none=True)
+    warning = fields.String(allow_none=True, metadata={
+        "description": "why the agent does not run with its provider's key at the gateway"})
 
 
 class AgentModelSchema(Schema):

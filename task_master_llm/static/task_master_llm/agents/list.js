@@ -11,6 +11,7 @@ import { timeElement, typeBadge } from "../lib/render.js";
 import { deleteMessage, syncMessage } from "./messages.js";
 
 const SYNC_TEXT = { synced: "Synced", failed: "Failed", pending: "Pending", disabled: "Sync off" };
+const VERIFY_TEXT = { in_sync: "Read back: in sync", drifted: "Read back: differs", missing: "Read back: missing" };
 
 /** Mount the agents table; returns {load, add, replace}. */
 export function mount(root, ctx) {
@@ -28,6 +29,11 @@ export function mount(root, ctx) {
     if (status === "synced" && sync.syncedAt) cell.append(el("div", { class: "llm-sub" }, timeElement(sync.syncedAt)));
     if (sync.error) cell.append(el("div", { class: "llm-sub llm-status-msg", text: sync.error }));
     if (status === "disabled") cell.append(el("div", { class: "llm-sub", text: "No gateway is configured." }));
+    if (sync.warning) cell.append(el("div", { class: "llm-sub llm-warn", text: sync.warning }));
+    if (sync.verified && sync.verifiedAt) {
+      cell.append(el("div", { class: "llm-sub" }, `${VERIFY_TEXT[sync.verified] || sync.verified}, checked `,
+        timeElement(sync.verifiedAt)));
+    }
     return cell;
   }
 

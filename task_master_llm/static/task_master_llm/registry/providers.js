@@ -10,6 +10,15 @@ import { setBusy } from "../lib/dialog.js";
 import { plural, STATUS_TEXT } from "../lib/format.js";
 import { statusBadge, timeElement, typeBadge } from "../lib/render.js";
 
+// What the Status column says of the gateway's credential store (title: the full message)
+const GATEWAY_TEXT = {
+  synced: "Gateway runs on this key",
+  owed: "Gateway key owed",
+  failed: "Gateway key push failed",
+  standby: "Gateway uses another provider's key",
+  unsupported: "Gateway has no place for this key",
+};
+
 /** Mount the providers table; returns {load, list, put}. */
 export function mount(root, ctx) {
   const $ = finder(root);
@@ -59,6 +68,12 @@ export function mount(root, ctx) {
     const statusCell = el("td", { "data-label": "Status" }, statusBadge(p.status, p.statusMessage));
     const inStatus = p.status === "invalid" && p.statusMessage ? p.statusMessage : null;
     if (inStatus) statusCell.append(el("div", { class: "llm-sub llm-status-msg", text: inStatus }));
+    const store = p.gatewayStore;
+    if (store && store.status !== "off") {
+      const text = GATEWAY_TEXT[store.status] || store.message;
+      statusCell.append(el("div", { class: `llm-sub llm-gateway-${store.status}`, title: store.message,
+        text: store.error ? `${text}: ${store.error}` : text }));
+    }
     const actions = el("td", { class: "llm-actions", "data-label": "Actions" },
       el("div", { class: "llm-btn-row" },
         el("button", { type: "button", class: "llm-btn", "aria-label": `Test ${p.name}`, text: "Test",
