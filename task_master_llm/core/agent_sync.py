@@ -117,7 +117,11 @@ class AgentSync:
 
     def lookup(self, docs: list[dict[str, Any]]) -> Lookup:
         """Fetch what :meth:`payload` needs for all of ``docs`` in two queries."""
-        models = self.models.by_ids([d["modelId"] for d in docs if d.get("modelId")])
+        wanted = [d["modelId"] for d in docs if d.get("modelId")]
+        for doc in docs:
+            ids = doc.get("fallbackModelIds")
+            wanted += ids if isinstance(ids, list) else []
+        models = self.models.by_ids(wanted)
         providers = self.providers.by_ids([m["providerId"] for m in models.values()])
         return Lookup(models, providers)
 
@@ -159,7 +163,7 @@ class AgentSync:
             return Payload({}, "The agent has no model; set modelId to a registered model.")
         if not self.settings.keys_in_body:
             credentials = {"model": credentials["model"]}  # the credential store has them
-        fallback = doc.get("fallbackModel")
+        fallbacks = self._fallbacks(doc, lookup)
         extra = {
             arg: doc[name] if isinstance(doc.get(name), str) else blank
             for name, arg in PASS_THROUGH
@@ -173,11 +177,31 @@ class AgentSync:
             base_url=credentials.get("baseUrl") or blank,
             soul=doc.get("soul") if doc.get("soul") is not None else blank,
             guardrails=doc.get("guardrails") if doc.get("guardrails") is not None else blank,
-            fallbacks=[fallback.strip()] if isinstance(fallback, str) and fallback.strip()
-            else None,
+            fallbacks=fallbacks or None,
             **extra,
         )
         return Payload(body, None, version)
+
+    def _fallbacks(self, doc: Mapping[str, Any], lookup: Lookup | None) -> list[str]:
+        """The fallback model strings: the registered ``fallbackModelIds`` that are still
+        usable, else the JavaScript Task Master's ``fallbackModel``."""
+        ids = doc.get("fallbackModelIds")
+        if isinstance(ids, list) and ids:
+            out = []
+            for model_id in ids:
+                model = (lookup.models.get(model_id) if lookup is not None
+                         else self.models.find(model_id))
+                if model is None or not model.get("enabled") or model.get("deleting"):
+                    continue
+                provider = (lookup.providers.get(model["providerId"]) if lookup is not None
+                            else self.providers.find(model["providerId"]))
+                if provider is None or provider.get("deleting"):
+                    continue
+                prefix = self.settings.model_prefix(provider["providerType"])
+                out.append(f"{prefix}/{model['providerModelId']}")
+            return out
+        legacy = doc.get("fallbackModel")
+        return [legacy.strip()] if isinstance(legacy, str) and legacy.strip() else []
 
     def record(
         self, agent_id: ObjectId, outcome: SyncOutcome, version: int | None = None

@@ -73,7 +73,9 @@ class AgentService:
 
     def with_models(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Attach model + provider summary to each agent: one query per collection."""
-        models = self.models.by_ids([d["modelId"] for d in docs if d.get("modelId")])
+        wanted = [d["modelId"] for d in docs if d.get("modelId")]
+        wanted += [m for d in docs for m in _fallback_ids(d)]
+        models = self.models.by_ids(wanted)
         providers = self.providers.summaries([m["providerId"] for m in models.values()])
         warnings = self._runtime_warnings(providers)
         out = []
@@ -87,7 +89,13 @@ class AgentService:
                 sync = self._behind(doc, provider, sync)
                 if provider is not None and provider["_id"] in warnings:
                     sync = {**sync, "warning": warnings[provider["_id"]]}
-            out.append({**_BLANK, **doc, "llmModel": relation, "talonSync": sync})
+            fallbacks = [
+                {**models[m], "provider": provider_summary(providers.get(models[m]["providerId"]))}
+                for m in _fallback_ids(doc) if m in models
+            ]
+            out.append({**_BLANK, **doc, "llmModel": relation, "talonSync": sync,
+                        "fallbackModelIds": [f["_id"] for f in fallbacks],
+                        "fallbackModels": fallbacks})
         return out
 
     def _runtime_warnings(self, providers: Mapping[Any, Mapping[str, Any]]) -> dict[Any, str]:
@@ -139,6 +147,9 @@ class AgentService:
             if data.get(field) is not None:
                 doc[field] = data[field]
         doc.update(self._model_fields(data, required=True))
+        if data.get("fallbackModelIds"):
+            doc["fallbackModelIds"] = self._usable_fallbacks(data["fallbackModelIds"],
+                                                             doc.get("modelId"))
         doc.update(talonSyncStatus="pending", createdAt=now, updatedAt=now)
         tried: set[str] = set()
         for _ in range(_TALON_ID_ATTEMPTS):
@@ -176,6 +187,14 @@ class AgentService:
             set_fields.update(fields)
             if "modelId" not in fields:
                 unset.append("modelId")
+        if "fallbackModelIds" in data:
+            primary = set_fields.get("modelId", doc.get("modelId"))
+            wanted = self._usable_fallbacks(data["fallbackModelIds"] or [], primary)
+            if wanted != _fallback_ids(doc):
+                if wanted:
+                    set_fields["fallbackModelIds"] = wanted
+                else:
+                    unset.append("fallbackModelIds")
         if not set_fields and not unset:
             return self.get(doc["_id"])
         set_fields.update(talonSyncStatus="pending", updatedAt=utcnow())
@@ -245,6 +264,20 @@ class AgentService:
     def agents_using(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
         """The agents bound to any of these models."""
         return self.store.by_model_ids(model_ids)
+
+    def drop_fallbacks(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
+        """Models are being disabled or deleted: take them off every agent's fallback list
+        and re-sync those agents; returns ``[{"id", "name"}]`` of each."""
+        agents = self.store.by_fallback_ids(list(model_ids))
+        if not agents:
+            return []
+        self.store.pull_fallbacks(list(model_ids))
+        changed = self.store.by_ids([a["_id"] for a in agents])
+        self._mark_pending(changed)
+        self.sync_many(changed)
+        log.info("dropped %d model(s) from the fallbacks of %d agent(s)", len(model_ids),
+                 len(changed))
+        return [{"id": str(a["_id"]), "name": a.get("name", "")} for a in changed]
 
     def resync_provider(self, provider_id: ObjectId) -> None:
         """A provider's key or base URL changed: re-sync every agent on its models (when
@@ -332,6 +365,22 @@ class AgentService:
                 "an admin can enable it in the registry."
             )
         return model, provider
+
+    def _usable_fallbacks(self, model_ids: list[Any], primary: Any) -> list[ObjectId]:
+        """The fallback ids, each a registered, enabled model of an existing provider,
+        without duplicates or the primary model; else a 400 on ``fallbackModelIds``."""
+        out: list[ObjectId] = []
+        for index, model_id in enumerate(model_ids):
+            try:
+                model, _provider = self._usable_model(model_id)
+            except ValidationError as exc:
+                why = exc.fields.get("modelId", [exc.message])[0]
+                message = f"fallbackModelIds[{index}]: {why}"
+                raise ValidationError(message, fields={"fallbackModelIds": {
+                    str(index): [why]}}) from None
+            if model["_id"] != primary and model["_id"] not in out:
+                out.append(model["_id"])
+        return out
 
     def _detach_if_model_going(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Check again after writing a ``modelId``: a model or provider delete that ran
@@ -425,3 +474,9 @@ def _delete_state(outcome: SyncOutcome) -> dict[str, Any]:
     if outcome.status == "failed":
         error = f"{error} The delete is owed: `flask llm sync-agents` retries it."
     return {"status": outcome.status, "error": error, "syncedAt": None}
+
+
+def _fallback_ids(doc: Mapping[str, Any]) -> list[ObjectId]:
+    """The agent's registered fallback model ids (a stored list of ObjectIds)."""
+    value = doc.get("fallbackModelIds")
+    return [v for v in value if isinstance(v, ObjectId)] if isinstance(value, list) else []

@@ -24,6 +24,11 @@ class AgentLinks(Protocol):
         re-sync them, and return ``[{"id", "name"}]`` of each."""
         ...
 
+    def drop_fallbacks(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
+        """Models are being disabled or deleted: take them off the agents' fallback lists,
+        re-sync those agents, and return ``[{"id", "name"}]`` of each."""
+        ...
+
     def resync_provider(self, provider_id: ObjectId) -> None:
         """A provider's key, base URL or deployment changed: push its agents again."""
         ...

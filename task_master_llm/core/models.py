@@ -117,6 +117,8 @@ class ModelService:
         if not set_fields:
             return self.with_providers([doc])[0]
         new = self.store.update(doc["_id"], set_fields)
+        if data.get("enabled") is False and doc.get("enabled"):
+            self.agents.drop_fallbacks([doc["_id"]])  # a disabled model is no fallback
         return self.with_providers([new])[0]
 
     def delete(self, model_id: str, *, force: bool = False) -> dict[str, Any]:
@@ -137,6 +139,7 @@ class ModelService:
                 fields={"agents": [{"id": str(a["_id"]), "name": a.get("name")} for a in users]},
             )
         detached = self.agents.detach_from_models([doc["_id"]]) if users else []
+        self.agents.drop_fallbacks([doc["_id"]])
         self.store.remove(doc["_id"])
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
         return {"id": str(doc["_id"]), "detachedAgents": detached}

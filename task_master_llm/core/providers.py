@@ -203,6 +203,7 @@ class ProviderService:
         self.store.mark_deleting(oid)
         model_ids = self.models.ids_by_provider(oid)
         detached = self.agents.detach_from_models(model_ids)
+        self.agents.drop_fallbacks(model_ids)
         self.gateway.release(doc)
         deleted = self.models.delete_by_provider(oid)
         self.store.remove(oid)

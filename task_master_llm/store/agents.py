@@ -24,6 +24,7 @@ class AgentStore:
         """Create the indexes this store relies on (idempotent)."""
         ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
         ensure_index(self.collection, [("modelId", 1)], name="model_id")
+        ensure_index(self.collection, [("fallbackModelIds", 1)], name="fallback_model_ids")
         # partial, not sparse: the host's agents may hold an explicit talonId: null
         ensure_index(
             self.collection,
@@ -65,6 +66,21 @@ class AgentStore:
         if not model_ids:
             return []
         return list(self.collection.find({"modelId": {"$in": list(model_ids)}}).sort("name", 1))
+
+    def by_fallback_ids(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """The agents that list any of these models as a fallback."""
+        if not model_ids:
+            return []
+        return list(self.collection.find({"fallbackModelIds": {"$in": list(model_ids)}}))
+
+    def pull_fallbacks(self, model_ids: list[ObjectId]) -> None:
+        """Take these models off every agent's fallback list (one write)."""
+        if model_ids:
+            self.collection.update_many(
+                {"fallbackModelIds": {"$in": list(model_ids)}},
+                {"$pull": {"fallbackModelIds": {"$in": list(model_ids)}},
+                 "$set": {"talonSyncStatus": "pending"}},
+            )
 
     def not_synced(self) -> list[dict[str, Any]]:
         """Agents whose last push is not ``synced`` (pending, failed, disabled, or never

@@ -23,6 +23,12 @@ class _AgentBody(StrippedSchema):
     blank_is_none = frozenset({"modelId", "model"})
 
 
+def _fallbacks() -> fields.List:
+    """Registered, enabled models the gateway falls back to, in order (any provider)."""
+    return fields.List(ObjectIdField(), allow_none=True, validate=validate.Length(max=5),
+                       metadata={"description": "registered, enabled fallback models, in order"})
+
+
 class AgentCreateSchema(_AgentBody):
     """``POST /api/agents``: ``modelId`` (a registered, enabled model) or the legacy
     ``model`` string."""
@@ -31,6 +37,7 @@ class AgentCreateSchema(_AgentBody):
     role = fields.String(allow_none=True, validate=_ROLE)
     modelId = ObjectIdField(allow_none=True)
     model = fields.String(allow_none=True, validate=_LEGACY_MODEL)
+    fallbackModelIds = _fallbacks()
     soul = fields.String(allow_none=True, validate=_TEXT)
     guardrails = fields.String(allow_none=True, validate=_TEXT)
 
@@ -43,6 +50,7 @@ class AgentUpdateSchema(_AgentBody):
     role = fields.String(allow_none=True, validate=_ROLE)
     modelId = ObjectIdField(allow_none=True)
     model = fields.String(allow_none=True, validate=_LEGACY_MODEL)
+    fallbackModelIds = _fallbacks()
     soul = fields.String(allow_none=True, validate=_TEXT)
     guardrails = fields.String(allow_none=True, validate=_TEXT)
 
@@ -84,6 +92,9 @@ class AgentSchema(Schema):
     modelId = ObjectIdField(allow_none=True)
     model = fields.String(allow_none=True)
     llmModel = fields.Nested(AgentModelSchema, allow_none=True)
+    fallbackModelIds = fields.List(ObjectIdField(), required=True)
+    fallbackModels = fields.List(fields.Nested(AgentModelSchema), required=True, metadata={
+        "description": "the registered fallback models, in order"})
     talonId = fields.String(allow_none=True)
     soul = fields.String(allow_none=True)
     guardrails = fields.String(allow_none=True)
