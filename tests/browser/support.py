@@ -43,13 +43,16 @@ def logout(page: Any) -> None:
     page.wait_for_url(re.compile(r".*/login.*"))
 
 
-def seed(page, live: LiveApp, *, name: str = "Google AI", models: int = 2) -> dict[str, Any]:
-    """Register a Google provider and ``models`` of its models through the API."""
-    google = live.providers["google"]
+def seed(
+    page, live: LiveApp, *, name: str = "Google AI", models: int = 2, provider_type: str = "google"
+) -> dict[str, Any]:
+    """Register a provider (Google unless ``provider_type`` names another stand-in) and
+    ``models`` of its models through the API."""
+    server = live.providers[provider_type]
     created = page.request.post(
         "/api/llm/providers",
-        data={"name": name, "providerType": "google", "apiKey": google.DEMO_KEY,
-              "baseUrl": google.base_url},
+        data={"name": name, "providerType": provider_type, "apiKey": server.DEMO_KEY,
+              "baseUrl": server.base_url},
     )
     assert created.status == 201, created.text()
     provider = created.json()["data"]

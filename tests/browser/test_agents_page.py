@@ -1,7 +1,8 @@
 """The agents page in a real browser: creating an agent (failure paths, empty states, a
 failed sync and its retry), editing and deleting agents (the prefilled dialog, also for a
 legacy agent with only a model string; PATCH with only the changed fields; the gateway's
-PUT and DELETE under the same Talon id), and no Edit/Delete for members."""
+PUT and DELETE under the same Talon id), fallback models of another provider (picked in
+the dialog, shown in the list, cleared on edit), and no Edit/Delete for members."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_failed_sync_shows_reason_and_retry_works(page, live: LiveApp) -> None:
     dialog.get_by_label("Name").fill("Offline Otto")
     dialog.get_by_label("Role").fill("Waits")
     select_starting_with(dialog.get_by_label("Provider"), "Google AI")
-    expect(dialog.get_by_label("Model")).to_have_value(seeded["models"][0]["id"])
+    expect(dialog.get_by_label("Model", exact=True)).to_have_value(seeded["models"][0]["id"])
     dialog.get_by_role("button", name="Create Agent").click()
     expect(dialog).to_be_hidden()
     flash = page.locator("#llm-flash")
@@ -121,12 +122,12 @@ def test_edit_changes_name_and_model_and_puts_the_same_talon_id(page, live: Live
     expect(dialog.get_by_label("Name")).to_have_value("Editable Eve")
     expect(dialog.get_by_label("Role")).to_have_value("Helper")
     expect(dialog.get_by_label("Provider")).to_have_value(seeded["provider"]["id"])
-    expect(dialog.get_by_label("Model")).to_have_value(first["id"])
+    expect(dialog.get_by_label("Model", exact=True)).to_have_value(first["id"])
     expect(dialog.locator("#af-model-legacy")).to_be_hidden()
 
     patches = record_bodies(page, "PATCH", "/api/agents/")
     dialog.get_by_label("Name").fill("Edited Eve")
-    dialog.get_by_label("Model").select_option(value=second["id"])
+    dialog.get_by_label("Model", exact=True).select_option(value=second["id"])
     before = len([r for r in live.talon.requests if r.method == "PUT"])
     dialog.get_by_role("button", name="Save changes").click()
     expect(dialog).to_be_hidden()
@@ -170,7 +171,7 @@ def test_edit_legacy_agent_and_field_errors(page, live: LiveApp) -> None:
     expect(note).to_be_visible()
     expect(note).to_contain_text("legacy model string openai/gpt-4o")
     expect(dialog.get_by_label("Provider")).to_have_value("")
-    expect(dialog.get_by_label("Model")).to_have_value("")
+    expect(dialog.get_by_label("Model", exact=True)).to_have_value("")
 
     patches = record_bodies(page, "PATCH", "/api/agents/")
     dialog.get_by_label("Name").fill("Taken Name")
@@ -252,3 +253,81 @@ def test_member_sees_no_edit_or_delete(page, live: LiveApp) -> None:
     expect(row.get_by_role("button")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile(r"^(Edit|Delete) "))).to_have_count(0)
     expect(page.locator("#confirm-dialog")).to_have_count(0)
+
+
+def test_fallbacks_of_another_provider_reach_the_gateway_and_clear(page, live: LiveApp) -> None:
+    """The Fallback models picker offers every enabled model but the primary (any provider,
+    "Provider · model"), keeps its choice when the primary changes, sends
+    ``fallbackModelIds`` on create, and the gateway gets ``{primary, fallbacks}``; the row
+    says "then: ...". Clearing it on edit PATCHes ``[]`` and the gateway model is a string."""
+    login(page, ADMIN)
+    google = seed(page, live, models=2)
+    anthropic = seed(page, live, name="Anthropic", provider_type="anthropic", models=1)
+    first, second = google["models"]
+    [claude] = anthropic["models"]
+    page.goto("/llm/agents")
+    posts = record_bodies(page, "POST", "/api/agents")
+    page.get_by_role("button", name="Create Agent").click()
+    dialog = page.get_by_role("dialog", name="Create Agent")
+    dialog.get_by_label("Name").fill("Resilient Rita")
+    dialog.get_by_label("Role").fill("Never down")
+    select_starting_with(dialog.get_by_label("Provider"), "Google AI")
+    model = dialog.get_by_label("Model", exact=True)
+    model.select_option(value=first["id"])
+    picker = dialog.get_by_label("Fallback models")
+    expect(picker).to_have_attribute("multiple", "")
+    expect(dialog.locator("#af-fallbacks-hint")).to_contain_text(
+        "Tried in order when the model fails; any provider")
+    options = picker.locator("option")
+    claude_label = f"Anthropic · {claude['displayName']}"
+    # sorted by provider, then name; the primary is not offered
+    expect(options).to_have_text([claude_label, f"Google AI · {second['displayName']}"])
+    picker.select_option(value=[claude["id"]])
+    expect(dialog.locator("#af-fallbacks-order")).to_have_text(
+        f"Tried in this order: 1. {claude_label}.")
+
+    # a new primary: the old one is offered instead, the choice is kept
+    model.select_option(value=second["id"])
+    expect(options).to_have_text([claude_label, f"Google AI · {first['displayName']}"])
+    expect(picker).to_have_values([claude["id"]])
+    model.select_option(value=first["id"])
+    expect(picker).to_have_values([claude["id"]])
+
+    # disabled meanwhile: the API's {"0": [why]} lands on the field, naming the model
+    page.request.patch(f"/api/llm/models/{claude['id']}", data={"enabled": False})
+    dialog.get_by_role("button", name="Create Agent").click()
+    error = dialog.locator("#af-fallbackModelIds-error")
+    expect(error).to_contain_text(f"{claude_label}: ")
+    expect(error).to_contain_text("disabled")
+    expect(picker).to_have_attribute("aria-invalid", "true")
+    expect(dialog.locator("#agent-form-error")).to_have_text("Check the marked field.")
+    page.request.patch(f"/api/llm/models/{claude['id']}", data={"enabled": True})
+    dialog.get_by_role("button", name="Create Agent").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#llm-flash")).to_contain_text("Synced to Talon")
+    assert [b.get("fallbackModelIds") for b in posts] == [[claude["id"]]] * 2
+    row = page.locator('tr[data-agent-name="Resilient Rita"]')
+    expect(row.locator(".llm-fallbacks")).to_have_text(f"then: {claude['displayName']}")
+    [agent] = [a for a in page.request.get("/api/agents").json()["data"]
+               if a["name"] == "Resilient Rita"]
+    assert live.talon.sub_agents[agent["talonId"]]["model"] == {
+        "primary": f"google/{first['providerModelId']}",
+        "fallbacks": [f"anthropic/{claude['providerModelId']}"],
+    }
+
+    patches = record_bodies(page, "PATCH", "/api/agents/")
+    row.get_by_role("button", name="Edit Resilient Rita").click()
+    edit = page.get_by_role("dialog", name="Edit Resilient Rita")
+    picker = edit.get_by_label("Fallback models")
+    expect(picker).to_have_values([claude["id"]])
+    picker.select_option(value=[])
+    expect(edit.locator("#af-fallbacks-order")).to_have_text(
+        "None chosen: only the model is tried.")
+    edit.get_by_role("button", name="Save changes").click()
+    expect(edit).to_be_hidden()
+    expect(page.locator("#llm-flash")).to_contain_text("saved. Synced to Talon.")
+    assert patches == [{"fallbackModelIds": []}]
+    expect(row.locator(".llm-fallbacks")).to_have_count(0)
+    expect(row).to_contain_text(first["displayName"])
+    assert live.talon.sub_agents[agent["talonId"]]["model"] == f"google/{first['providerModelId']}"
+    assert page.console_errors == []

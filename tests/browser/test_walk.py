@@ -93,7 +93,7 @@ def test_walk_from_empty_registry_to_synced_agent(page, live: LiveApp, timings) 
     provider_select = dialog.get_by_label("Provider")
     expect(provider_select.locator("option", has_text="Google AI")).to_have_count(1)
     select_starting_with(provider_select, "Google AI")
-    model_select = dialog.get_by_label("Model")
+    model_select = dialog.get_by_label("Model", exact=True)
     options = model_select.locator("option")
     texts = [t for t in options.all_inner_texts()]
     values = [v for v in options.evaluate_all("els => els.map(e => e.value)") if v]

@@ -1,4 +1,5 @@
-// The Create / Edit agent dialog: provider and model from the enabled registered models.
+// The Create / Edit agent dialog: provider and model from the enabled registered models,
+// and fallback models of any provider (./fallbacks.js).
 //
 // Announces on root:
 //   llm:agents-changed {reason: "created" | "saved", agent}   (the dialog is closed)
@@ -9,6 +10,7 @@ import { announce, el, finder } from "../lib/dom.js";
 import { openDialog, setBusy } from "../lib/dialog.js";
 import { clearErrors, showErrors } from "../lib/errors.js";
 import { formatContext } from "../lib/format.js";
+import { mount as mountFallbacks, sameIds } from "./fallbacks.js";
 import { syncMessage } from "./messages.js";
 
 const ALIASES = { model: "modelId", llmModel: "modelId" };
@@ -38,6 +40,8 @@ function changedFields(agent, values) {
     if (values[key] !== (agent[key] || "")) body[key] = values[key] || null;
   }
   if (values.modelId && values.modelId !== (agent.modelId || "")) body.modelId = values.modelId;
+  const fallbacks = values.fallbackModelIds;
+  if (fallbacks && !sameIds(fallbacks, agent.fallbackModelIds || [])) body.fallbackModelIds = fallbacks;
   return body;
 }
 
@@ -54,6 +58,7 @@ export function mount(root, ctx) {
   const modelHint = $("af-model-hint");
   const legacyNote = $("af-model-legacy");
   const saveButton = $("agent-save");
+  const fallbacks = mountFallbacks(root);
   let editing = null; // the agent being edited, or null when creating
   let enabledModels = [];
 
@@ -103,7 +108,11 @@ export function mount(root, ctx) {
     );
     setHint("", false);
   }
-  providerSelect.addEventListener("change", fillModels);
+  providerSelect.addEventListener("change", () => {
+    fillModels();
+    fallbacks.setPrimary(modelSelect.value);
+  });
+  modelSelect.addEventListener("change", () => fallbacks.setPrimary(modelSelect.value));
 
   /** Open the dialog to create an agent (agent null) or to edit `agent`, prefilled. */
   async function open(agent) {
@@ -118,6 +127,7 @@ export function mount(root, ctx) {
     providerSelect.disabled = true;
     modelSelect.replaceChildren();
     modelSelect.disabled = true;
+    fallbacks.loading();
     setHint("", false);
     const legacy = editing && !currentModelOf(editing) ? editing.model : null;
     legacyNote.replaceChildren(...(legacy
@@ -146,6 +156,9 @@ export function mount(root, ctx) {
     if (opened !== editing) return; // the dialog was reopened meanwhile
     const current = currentModelOf(editing);
     enabledModels = current && !models.some((m) => m.id === current.id) ? [...models, current] : models;
+    // the agent's fallbacks stay offered even if the list missed one
+    const kept = ((editing && editing.fallbackModels) || []).filter((f) => !enabledModels.some((m) => m.id === f.id));
+    fallbacks.reset([...enabledModels, ...kept], editing ? editing.fallbackModelIds : [], current ? current.id : "");
     const providers = providersOf(enabledModels);
     if (!providers.length) {
       providerSelect.replaceChildren(el("option", { value: "", text: "No providers with enabled models" }));
@@ -167,6 +180,7 @@ export function mount(root, ctx) {
     else if (providers.length === 1 && !editing) providerSelect.value = providers[0].id;
     fillModels();
     if (current) modelSelect.value = current.id;
+    fallbacks.setPrimary(modelSelect.value);
   }
   $("open-create-agent").addEventListener("click", () => open(null));
 
@@ -187,6 +201,7 @@ export function mount(root, ctx) {
       modelId: modelSelect.value,
       soul: $("af-soul").value.trim(),
       guardrails: $("af-guardrails").value.trim(),
+      fallbackModelIds: fallbacks.value(),
     };
     const keepsLegacy = agent && !currentModelOf(agent) && !providerSelect.value;
     const missing = {};
@@ -196,6 +211,7 @@ export function mount(root, ctx) {
       if (!providerSelect.value) missing.providerId = ["Choose a provider."];
       else if (!values.modelId) missing.modelId = ["Choose one of the provider's enabled models."];
     }
+    if (fallbacks.problem()) missing.fallbackModelIds = [fallbacks.problem()];
     if (Object.keys(missing).length) {
       showErrors(form, "af", formError, new ApiError(400, "validation", "Fill in the marked fields.", missing));
       return;
@@ -206,11 +222,12 @@ export function mount(root, ctx) {
     }
     const body = { ...values };
     for (const key of ["soul", "guardrails"]) if (!body[key]) delete body[key];
+    if (!(body.fallbackModelIds || []).length) delete body.fallbackModelIds;
     setBusy(saveButton, true, "Creating…");
     try {
       done("created", await api("POST", AGENTS_API, body));
     } catch (error) {
-      showErrors(form, "af", formError, error, ALIASES);
+      showErrors(form, "af", formError, fallbacks.explain(error, body.fallbackModelIds), ALIASES);
     } finally {
       setBusy(saveButton, false);
     }
@@ -232,7 +249,7 @@ export function mount(root, ctx) {
         announce(root, "llm:agents-changed", { reason: "gone", agent });
         return;
       }
-      showErrors(form, "af", formError, error, ALIASES);
+      showErrors(form, "af", formError, fallbacks.explain(error, body.fallbackModelIds), ALIASES);
     } finally {
       setBusy(saveButton, false);
     }

@@ -8,6 +8,7 @@ import { itemsOf } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { setBusy } from "../lib/dialog.js";
 import { timeElement, typeBadge } from "../lib/render.js";
+import { fallbackLabel } from "./fallbacks.js";
 import { deleteMessage, syncMessage } from "./messages.js";
 
 const SYNC_TEXT = { synced: "Synced", failed: "Failed", pending: "Pending", disabled: "Sync off" };
@@ -38,17 +39,24 @@ export function mount(root, ctx) {
   }
 
   function modelCell(agent) {
+    const cell = el("td", { "data-label": "Model" });
     const m = agent.llmModel;
     if (m) {
-      return el("td", { "data-label": "Model" },
-        el("strong", { text: m.displayName || m.providerModelId }),
+      cell.append(el("strong", { text: m.displayName || m.providerModelId }),
         el("div", { class: "llm-sub llm-mono", text: m.providerModelId }));
-    }
-    if (agent.model) {
-      return el("td", { "data-label": "Model" }, el("span", { class: "llm-mono", text: agent.model }), " ",
+    } else if (agent.model) {
+      cell.append(el("span", { class: "llm-mono", text: agent.model }), " ",
         el("span", { class: "llm-badge llm-badge-muted", text: "not in registry", title: "A model string from before the registry; it keeps working." }));
+    } else {
+      cell.append(el("span", { class: "llm-muted", text: "No model" }));
     }
-    return el("td", { "data-label": "Model" }, el("span", { class: "llm-muted", text: "No model" }));
+    const fallbacks = agent.fallbackModels || [];
+    if (fallbacks.length) {
+      cell.append(el("div", { class: "llm-sub llm-fallbacks",
+        title: `Fallback models, tried in order: ${fallbacks.map(fallbackLabel).join(", ")}`,
+        text: `then: ${fallbacks.map((f) => f.displayName || f.providerModelId).join(", ")}` }));
+    }
+    return cell;
   }
 
   function row(a) {
