@@ -187,9 +187,12 @@ class AgentService:
             set_fields.update(fields)
             if "modelId" not in fields:
                 unset.append("modelId")
-        if "fallbackModelIds" in data:
-            primary = set_fields.get("modelId", doc.get("modelId"))
-            wanted = self._usable_fallbacks(data["fallbackModelIds"] or [], primary)
+        primary = set_fields.get("modelId", doc.get("modelId"))
+        if "fallbackModelIds" in data or primary in _fallback_ids(doc):
+            # a new primary that was a fallback stops being one
+            given = ((data["fallbackModelIds"] or []) if "fallbackModelIds" in data
+                     else [str(m) for m in _fallback_ids(doc)])
+            wanted = self._usable_fallbacks(given, primary)
             if wanted != _fallback_ids(doc):
                 if wanted:
                     set_fields["fallbackModelIds"] = wanted

@@ -89,3 +89,14 @@ def test_deleting_a_fallback_model_or_its_provider_drops_it(gw_admin, gw_member,
     assert gw_admin.delete(f"/api/llm/providers/{anthropic}").status_code == 200
     assert talon.sub_agents[agent["talonId"]]["model"] == "openai/gpt-4o"
     assert db.Agent.find_one({"name": "Resilient"})["fallbackModelIds"] == []
+
+
+def test_a_fallback_made_primary_leaves_the_fallbacks(gw_admin, gw_member, talon):
+    models = setup_models(gw_admin)
+    agent = make_agent(gw_member, "Promoted", modelId=models["gpt"]["id"],
+                       fallbackModelIds=[models["claude"]["id"], models["mini"]["id"]])
+    res = gw_admin.patch(f"/api/agents/{agent['id']}", json={"modelId": models["claude"]["id"]})
+    assert res.status_code == 200
+    assert res.json["data"]["fallbackModelIds"] == [models["mini"]["id"]]
+    assert talon.sub_agents[agent["talonId"]]["model"] == {
+        "primary": "anthropic/claude-sonnet-4", "fallbacks": ["openai/gpt-4o-mini"]}
