@@ -45,6 +45,7 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "LLM_ENCRYPTION_KEY_PREVIOUS": (None, "str"),
     "TASK_MASTER_LLM_MONGO_URI": (None, "str"),
     "TASK_MASTER_LLM_DATABASE": ("task_master", "str"),
+    "TASK_MASTER_LLM_MONGO_TIMEOUT_MS": (5000, "int"),
     "TASK_MASTER_LLM_URL_PREFIX": ("/api/llm", "str"),
     "TASK_MASTER_LLM_AGENTS_URL_PREFIX": ("/api/agents", "str"),
     "TASK_MASTER_LLM_AGENTS_API": (True, "bool"),
@@ -204,6 +205,7 @@ class Settings:
     previous_keys: str | None = field(repr=False)
     mongo_uri: str | None = field(repr=False)
     database: str
+    mongo_timeout_ms: int
     urls: UrlSettings
     collections: CollectionNames
     http: HttpSettings
@@ -268,6 +270,7 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
         previous_keys=values["LLM_ENCRYPTION_KEY_PREVIOUS"],
         mongo_uri=values["TASK_MASTER_LLM_MONGO_URI"],
         database=values["TASK_MASTER_LLM_DATABASE"],
+        mongo_timeout_ms=values["TASK_MASTER_LLM_MONGO_TIMEOUT_MS"] or 5000,
         urls=UrlSettings(
             api=values["TASK_MASTER_LLM_URL_PREFIX"],
             agents_api=values["TASK_MASTER_LLM_AGENTS_URL_PREFIX"],

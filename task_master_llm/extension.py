@@ -60,10 +60,16 @@ class LlmRegistry:
             )
         settings = load_settings(app.config)
         database = db if db is not None else self._db
+        owned = database is None
         if database is None:
             database = _database_from_config(settings)
-        services = build_services(settings, database)
-        services.stores.ensure_indexes()
+        try:
+            services = build_services(settings, database)
+            services.stores.ensure_indexes()
+        except Exception:
+            if owned:  # the client is ours: do not leave its threads and sockets behind
+                database.client.close()
+            raise
         register(app, services)
 
     def agent_changed(self, event: str, agent: Any, *, app: Flask | None = None) -> dict[str, Any]:
@@ -97,5 +103,7 @@ def _database_from_config(settings: Settings) -> Database:
             "LlmRegistry needs a database: pass db=<pymongo Database> to LlmRegistry(...) or "
             "init_app(...), or set TASK_MASTER_LLM_MONGO_URI (and TASK_MASTER_LLM_DATABASE)."
         )
-    client: MongoClient = MongoClient(uri, tz_aware=True)
+    client: MongoClient = MongoClient(
+        uri, tz_aware=True, serverSelectionTimeoutMS=settings.mongo_timeout_ms
+    )
     return client[settings.database]

@@ -42,6 +42,16 @@ class User:
 USERS = {"admin": User("admin", "Admin"), "member": User("member", "member")}
 
 
+class PageClient(FlaskClient):
+    """A test client that sends what the registry page sends on every request: the
+    ``X-Requested-With`` header (state-changing requests without it or a JSON body are
+    refused as possible cross-site forgeries)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_X_REQUESTED_WITH"] = "fetch"
+
+
 def make_app(db: Database, **config: object) -> Flask:
     """A minimal host app: flask-login, two users, and the extension."""
     from flask_login import LoginManager, login_user
@@ -49,6 +59,7 @@ def make_app(db: Database, **config: object) -> Flask:
     from task_master_llm import LlmRegistry
 
     app = Flask("host")
+    app.test_client_class = PageClient
     app.config.update(
         TESTING=True,
         SECRET_KEY="test-secret",

@@ -227,7 +227,11 @@ class ProviderService:
         }
         if result.status == "valid":
             fields["lastValidatedAt"] = utcnow()
-        self.store.update(doc["_id"], fields, touch=False)
+        if not self.store.record_test(doc, fields):
+            # an admin changed the key or URL while the test ran: what it proved is about
+            # values the provider no longer has, so it is not stored (status stays unknown)
+            log.info("provider %s changed during its test; the result was not stored",
+                     doc["_id"])
         return result
 
     def discover(self, provider_id: Any) -> list[dict[str, Any]]:

@@ -183,6 +183,14 @@ class ProviderStore:
         """Every provider that is its type's gateway credential."""
         return list(self.collection.find({"gatewayCredential": True, "deleting": {"$ne": True}}))
 
+    def record_test(self, tested: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+        """Store a test's outcome only if the provider still has the key, base URL,
+        organization and deployment that were tested; False when it changed meanwhile."""
+        match = {"_id": tested["_id"], "deleting": {"$ne": True}}
+        for name in ("encryptedApiKey", "baseUrl", "orgId", "deploymentId"):
+            match[name] = tested.get(name)  # None also matches a missing field
+        return self.collection.update_one(match, {"$set": dict(fields)}).matched_count == 1
+
     def mark_deleting(self, provider_id: ObjectId) -> None:
         """First step of a delete: hide the provider so nothing new can use it."""
         self.collection.update_one(

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint
 
 from task_master_llm.core.services import Services
-from task_master_llm.web.api.common import endpoint, install_error_handler
+from task_master_llm.web.api.common import endpoint, install_error_handler, viewer_is_admin
 from task_master_llm.web.schemas.agents import (
     AgentCreateSchema,
     AgentDeleteResultSchema,
@@ -17,6 +17,18 @@ from task_master_llm.web.schemas.agents import (
 )
 
 AGENTS_BLUEPRINT = "task_master_llm_agents"
+
+
+def for_viewer(services: Services, agent: dict[str, Any]) -> dict[str, Any]:
+    """Members do not see the gateway's address in sync messages (admins do)."""
+    sync = agent.get("talonSync")
+    url = services.talon.base_url
+    if viewer_is_admin(services) or not url or not isinstance(sync, dict):
+        return agent
+    error = sync.get("error")
+    if isinstance(error, str):
+        sync = {**sync, "error": error.replace(url, "the gateway's address")}
+    return {**agent, "talonSync": sync}
 
 
 def agent_exists(services: Services, agent_id: str) -> None:
@@ -32,36 +44,36 @@ def make_agents_blueprint() -> Blueprint:
     @bp.get("")
     @endpoint("List agents with their llmModel relation", response=AgentSchema, many=True)
     def list_agents(services: Services) -> Any:
-        return services.agents.all()
+        return [for_viewer(services, a) for a in services.agents.all()]
 
     @bp.post("")
     @endpoint("Create an agent and push it to the Talon gateway", body=AgentCreateSchema,
               response=AgentSchema, status=201, errors=(409,))
     def create_agent(services: Services, data: dict[str, Any]) -> Any:
-        return services.agents.create(data)
+        return for_viewer(services, services.agents.create(data))
 
     @bp.get("/<agent_id>")
     @endpoint("Get an agent", response=AgentSchema)
     def get_agent(services: Services, agent_id: str) -> Any:
-        return services.agents.get(agent_id)
+        return for_viewer(services, services.agents.get(agent_id))
 
     @bp.patch("/<agent_id>")
     @endpoint("Edit an agent (its Talon id never changes) and push the change",
               auth="agent_manager", exists=agent_exists, body=AgentUpdateSchema,
               response=AgentSchema, errors=(409,))
     def update_agent(services: Services, data: dict[str, Any], agent_id: str) -> Any:
-        return services.agents.update(agent_id, data)
+        return for_viewer(services, services.agents.update(agent_id, data))
 
     @bp.delete("/<agent_id>")
     @endpoint("Delete an agent, here and at the gateway (a gateway failure never blocks it)",
               auth="agent_manager", response=AgentDeleteResultSchema)
     def delete_agent(services: Services, agent_id: str) -> Any:
-        return services.agents.delete(agent_id)
+        return for_viewer(services, services.agents.delete(agent_id))
 
     @bp.post("/<agent_id>/sync")
     @endpoint("Push the agent to the Talon gateway again", auth="agent_manager",
               response=AgentSchema, errors=(502,))
     def sync_agent(services: Services, agent_id: str) -> Any:
-        return services.agents.sync(agent_id)
+        return for_viewer(services, services.agents.sync(agent_id))
 
     return bp

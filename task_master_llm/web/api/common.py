@@ -18,13 +18,16 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from marshmallow import Schema
+from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from task_master_llm.config import Settings
@@ -77,8 +80,24 @@ class Status:
 
 
 def ok(data: Any, status: int = 200) -> tuple[Response, int]:
-    """The success envelope ``{"data": ...}``."""
-    return jsonify({"data": data}), status
+    """The success envelope ``{"data": ...}``, always strict JSON: a non-finite number
+    (``NaN``, ``Infinity``: not JSON, a page's ``JSON.parse`` fails on it) becomes null."""
+    try:
+        text = json.dumps({"data": data}, allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        text = json.dumps({"data": _finite(data)}, allow_nan=False, ensure_ascii=False)
+    return Response(text, status=status, mimetype="application/json"), status
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def facts_of(view: View) -> EndpointFacts | None:
@@ -142,6 +161,12 @@ def endpoint(
     return decorate
 
 
+def viewer_is_admin(services: Services) -> bool:
+    """Whether the logged-in user is an admin (admins see operators' details: hosts,
+    ports, the gateway's address)."""
+    return bool(services.settings.hooks.is_admin(current_user))
+
+
 def _authorize(auth: Auth, services: Services) -> None:
     """401 JSON (never a redirect) when nobody is logged in; 403 unless allowed."""
     user = current_user
@@ -159,7 +184,22 @@ def json_body() -> Any:
         raise UnsupportedMediaType(
             "Send the request body as JSON with Content-Type: application/json."
         )
-    data = request.get_json(silent=True)
+    raw = request.get_data(cache=True)  # over the size cap: 413
+    depth = nesting_depth(raw)
+    if depth > MAX_BODY_DEPTH:
+        raise ValidationError(
+            f"The request body nests deeper than {MAX_BODY_DEPTH} levels.",
+            fields={"_body": [f"Nested deeper than {MAX_BODY_DEPTH} levels."]},
+        )
+    try:
+        data = json.loads(raw, parse_constant=_refuse_constant)
+    except _NonFinite:
+        raise ValidationError(
+            "The request body contains NaN or Infinity, which are not JSON numbers.",
+            fields={"_body": ["NaN and Infinity are not allowed."]},
+        ) from None
+    except (ValueError, RecursionError):
+        data = None
     if data is None:
         raise ValidationError(
             "The request body is not valid JSON.", fields={"_body": ["Not valid JSON."]}
@@ -174,8 +214,57 @@ def json_body() -> Any:
     return data
 
 
+class _NonFinite(ValueError):
+    """``NaN``/``Infinity`` in a request body."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFinite(name)
+
+
+#: how deep a request body may nest (arrays and objects)
+MAX_BODY_DEPTH = 32
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest, counted without parsing it
+    (so a body of a thousand brackets is refused before the parser recurses)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_BODY_DEPTH:
+                return deepest
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+def _database_down(exc: Exception) -> bool:
+    return isinstance(exc, (ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout))
+
+
 def handle_error(exc: Exception) -> tuple[Response, int]:
     """One place that turns errors into ``{"error": {...}}`` for the blueprint's routes."""
+    if _database_down(exc):
+        log.error("database unreachable in %s %s: %s", request.method, request.path,
+                  type(exc).__name__)
+        body = {"error": {"code": "database_unavailable", "message": (
+            "The registry's database did not answer in time; try again shortly (the "
+            "operator can check TASK_MASTER_LLM_MONGO_URI and the database server)."
+        ), "fields": {}}}
+        return jsonify(body), 503
     if isinstance(exc, LlmRegistryError):
         status = exc.status if 400 <= exc.status < 600 else 500
         if status >= 500 and status != 502:
@@ -209,10 +298,39 @@ def guard_request() -> None:
     host_cap = request.max_content_length
     if cap and (host_cap is None or cap < host_cap):
         request.max_content_length = cap
-    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in FORM_TYPES:
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if request.mimetype in FORM_TYPES:
         raise UnsupportedMediaType(
             "Send the request as JSON (Content-Type: application/json), or with no body."
         )
+    # A cross-site fetch in no-cors mode can send neither a JSON content type nor a custom
+    # header without a preflight, so one of them proves the request is not such a forgery.
+    if request.mimetype != "application/json" and not request.headers.get(CSRF_HEADER):
+        raise UnsupportedMediaType(
+            "State-changing requests need Content-Type: application/json (send {} when "
+            f"there is no body) or an {CSRF_HEADER} header."
+        )
+    if request.headers.get("Sec-Fetch-Site") == "cross-site" or not _same_origin():
+        raise PermissionDenied("Cross-site requests are refused.")
+
+
+#: the header the page sends on every request (any value)
+CSRF_HEADER = "X-Requested-With"
+
+
+def _same_origin() -> bool:
+    """True without an ``Origin`` header, or when it names this host."""
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.host
+
+
+def no_store(response: Response) -> Response:
+    """API answers carry key tails, base URLs and errors: never cache them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def install_error_handler(bp: Blueprint) -> None:
@@ -220,6 +338,7 @@ def install_error_handler(bp: Blueprint) -> None:
     host's routes)."""
     bp.register_error_handler(Exception, handle_error)
     bp.before_request(guard_request)
+    bp.after_request(no_store)
 
 
 __all__ = [

@@ -9,7 +9,7 @@ from marshmallow import Schema
 
 from task_master_llm.core.services import Services
 from task_master_llm.errors import ValidationError
-from task_master_llm.web.api.common import Status, endpoint
+from task_master_llm.web.api.common import Status, endpoint, viewer_is_admin
 from task_master_llm.web.schemas import load_body
 from task_master_llm.web.schemas.models import (
     ModelDeleteQuerySchema,
@@ -46,13 +46,16 @@ def register(bp: Blueprint) -> None:
     @endpoint("List registered models (paginated, with provider summaries)",
               query=ModelListQuerySchema, response=ModelPageSchema)
     def list_models(services: Services, args: dict[str, Any]) -> Any:
-        return services.models.page(
+        page = services.models.page(
             provider_id=args.get("providerId"),
             enabled=args.get("enabled"),
             q=args.get("q"),
             limit=args["limit"],
             offset=args["offset"],
         )
+        if not viewer_is_admin(services):
+            page["items"] = [_for_members(m) for m in page["items"]]
+        return page
 
     @bp.post("/models")
     @endpoint("Register a selection of a provider's models (upsert)", auth="admin",
@@ -73,6 +76,17 @@ def register(bp: Blueprint) -> None:
               query=ModelDeleteQuerySchema, response=ModelDeleteResultSchema, errors=(409,))
     def delete_model(services: Services, args: dict[str, Any], model_id: str) -> Any:
         return services.models.delete(model_id, force=args["force"])
+
+
+#: what members do not see of a model: operators' details (a provider's host and port)
+ADMIN_ONLY_META = frozenset({"showError"})
+
+
+def _for_members(model: dict[str, Any]) -> dict[str, Any]:
+    meta = model.get("meta")
+    if not isinstance(meta, dict):
+        return model
+    return {**model, "meta": {k: v for k, v in meta.items() if k not in ADMIN_ONLY_META}}
 
 
 def _str_keys(value: Any) -> Any:

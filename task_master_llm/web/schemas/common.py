@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, pre_load
@@ -9,6 +11,11 @@ from marshmallow import ValidationError as MarshmallowValidationError
 
 from task_master_llm.errors import ValidationError
 from task_master_llm.store import iso
+
+_HEX24 = re.compile(r"[0-9a-fA-F]{24}")
+#: how deep a stored JSON value (a model's ``meta``) may nest
+MAX_META_DEPTH = 8
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 class ObjectIdField(fields.String):
@@ -18,12 +25,9 @@ class ObjectIdField(fields.String):
         return None if value is None else str(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        if not isinstance(value, str) or len(value) != 24:
+        # 24 ASCII hex digits: int(value, 16) would also take "+00..." or Arabic-Indic digits
+        if not isinstance(value, str) or not _HEX24.fullmatch(value):
             raise MarshmallowValidationError("Must be a 24-character id.")
-        try:
-            int(value, 16)
-        except ValueError:
-            raise MarshmallowValidationError("Must be a 24-character id.") from None
         return value
 
 
@@ -107,3 +111,38 @@ def load_body(schema: Schema, data: Any) -> dict[str, Any]:
         if unknown and len(unknown) == len(messages):
             text = f"Unknown fields: {', '.join(sorted(unknown))}."
         raise ValidationError(text, fields=messages) from None
+
+
+def storable_json(value: Any) -> None:
+    """A marshmallow validator: ``value`` can be stored in MongoDB as it is (nesting at most
+    :data:`MAX_META_DEPTH`, keys without NUL, a leading ``$`` or a ``.``, integers that fit
+    in 8 bytes, finite numbers)."""
+    problem = _storable_problem(value, 0)
+    if problem:
+        raise MarshmallowValidationError(problem)
+
+
+def _storable_problem(value: Any, depth: int) -> str | None:
+    if depth > MAX_META_DEPTH:
+        return f"Nested deeper than {MAX_META_DEPTH} levels."
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or "\x00" in key or key.startswith("$") or "." in key:
+                return "Keys may not contain NUL or '.', nor start with '$'."
+            problem = _storable_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for item in value:
+            problem = _storable_problem(item, depth + 1)
+            if problem:
+                return problem
+    elif isinstance(value, bool) or value is None:
+        return None
+    elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        return "Integers must fit in 8 bytes."
+    elif isinstance(value, float) and not math.isfinite(value):
+        return "Numbers must be finite."
+    elif isinstance(value, str) and "\x00" in value:
+        return "Text may not contain NUL."
+    return None

@@ -7,7 +7,13 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
-from task_master_llm.web.schemas.common import FlagField, ObjectIdField, StrictBoolean, UtcDateTime
+from task_master_llm.web.schemas.common import (
+    FlagField,
+    ObjectIdField,
+    StrictBoolean,
+    UtcDateTime,
+    storable_json,
+)
 from task_master_llm.web.schemas.providers import AffectedAgentSchema
 
 MAX_MODELS_PER_REQUEST = 500
@@ -51,7 +57,8 @@ class ModelEntrySchema(_Strip):
     inputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
     outputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
     enabled = StrictBoolean(allow_none=True)
-    meta = fields.Dict(keys=fields.String(validate=_META_KEY), allow_none=True)
+    meta = fields.Dict(keys=fields.String(validate=_META_KEY), allow_none=True,
+                       validate=storable_json)
     registered = fields.Raw(load_only=True)
     modelId = fields.Raw(load_only=True, allow_none=True)
 

@@ -15,7 +15,9 @@ export async function api(method, url, body) {
   const options = {
     method,
     credentials: "same-origin",
-    headers: { Accept: "application/json" },
+    // X-Requested-With: the API refuses state-changing requests that carry neither it nor
+    // a JSON body (what a cross-site form or no-cors fetch could send)
+    headers: { Accept: "application/json", "X-Requested-With": "fetch" },
     cache: "no-store",
   };
   if (body !== undefined) {
