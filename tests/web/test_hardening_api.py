@@ -142,7 +142,7 @@ def test_members_do_not_see_hosts_or_the_gateway_address(db, talon) -> None:
     talon.down()
     agent = make_agent(member, "Offline", modelId=model["id"])
     assert talon.base_url not in json.dumps(agent)
-    assert "the gateway's address" in agent["talonSync"]["error"]
+    assert agent["talonSync"]["error"].startswith("The Talon gateway did not answer")
     assert talon.base_url not in member.get("/api/agents").get_data(as_text=True)
     assert talon.base_url in admin.get("/api/agents").get_data(as_text=True)
 
@@ -185,3 +185,22 @@ def test_the_uri_client_gets_the_configured_timeout(mongo_uri) -> None:
     with pytest.raises(ConfigurationError, match="TASK_MASTER_LLM_MONGO_TIMEOUT_MS"):
         make_app(None, TASK_MASTER_LLM_MONGO_URI="mongodb://127.0.0.1:9/",
                  TASK_MASTER_LLM_MONGO_TIMEOUT_MS="soon")
+
+
+# --- 13. host documents ----------------------------------------------------------------------
+
+def test_odd_host_documents_never_break_the_agent_list(admin, member, db) -> None:
+    from bson.decimal128 import Decimal128
+
+    db.Agent.insert_many([
+        {"name": "Typed", "status": ObjectId(), "createdAt": "yesterday"},
+        {"name": "Priced", "status": Decimal128("1.5"), "updatedAt": 12},
+        {"name": 7, "role": ["not", "text"], "status": b"\x00secret"},
+    ])
+    for client in (admin, member):
+        res = client.get("/api/agents")
+        assert res.status_code == 200
+        agents = {a["name"]: a for a in strict_json(res.get_data(as_text=True))["data"]}
+        assert len(agents["Typed"]["status"]) == 24 and agents["Typed"]["createdAt"] is None
+        assert agents["Priced"]["status"] == "1.5" and agents["Priced"]["updatedAt"] is None
+        assert agents["7"]["status"] is None  # bytes are never sent

@@ -27,7 +27,7 @@ def for_viewer(services: Services, agent: dict[str, Any]) -> dict[str, Any]:
         return agent
     error = sync.get("error")
     if isinstance(error, str):
-        sync = {**sync, "error": error.replace(url, "the gateway's address")}
+        sync = {**sync, "error": error.replace(f" at {url}", "").replace(url, "the gateway")}
     return {**agent, "talonSync": sync}
 
 

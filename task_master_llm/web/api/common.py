@@ -83,10 +83,19 @@ def ok(data: Any, status: int = 200) -> tuple[Response, int]:
     """The success envelope ``{"data": ...}``, always strict JSON: a non-finite number
     (``NaN``, ``Infinity``: not JSON, a page's ``JSON.parse`` fails on it) becomes null."""
     try:
-        text = json.dumps({"data": data}, allow_nan=False, ensure_ascii=False)
+        text = json.dumps({"data": data}, allow_nan=False, ensure_ascii=False, default=_as_text)
     except ValueError:
-        text = json.dumps({"data": _finite(data)}, allow_nan=False, ensure_ascii=False)
+        text = json.dumps({"data": _finite(data)}, allow_nan=False, ensure_ascii=False,
+                          default=_as_text)
     return Response(text, status=status, mimetype="application/json"), status
+
+
+def _as_text(value: Any) -> Any:
+    """A value JSON has no type for, from a host's document (an ObjectId or a Decimal128
+    in a field the schema passes through): its text; bytes never (they may be secret)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return None
+    return str(value)
 
 
 def _finite(value: Any) -> Any:

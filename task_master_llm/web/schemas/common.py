@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
 from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, pre_load
@@ -35,7 +36,8 @@ class UtcDateTime(fields.DateTime):
     """A BSON date dumped as ISO 8601 in UTC with a ``Z`` (a date-time in OpenAPI)."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return iso(value)
+        # a host's document may hold anything here (a string, a number): not a date, null
+        return iso(value) if isinstance(value, datetime) else None
 
 
 class StrictBoolean(fields.Boolean):
