@@ -204,3 +204,22 @@ def test_odd_host_documents_never_break_the_agent_list(admin, member, db) -> Non
         assert len(agents["Typed"]["status"]) == 24 and agents["Typed"]["createdAt"] is None
         assert agents["Priced"]["status"] == "1.5" and agents["Priced"]["updatedAt"] is None
         assert agents["7"]["status"] is None  # bytes are never sent
+
+
+def test_a_chunked_body_over_the_cap_is_a_413(admin) -> None:
+    """No Content-Length (chunked, as a real server passes it on): the body arrived cut
+    at the cap and was answered as bad JSON."""
+    import io
+
+    body = b'{"name": "' + b"x" * (5 * 1024 * 1024) + b'", "providerType": "ollama"}'
+    res = admin.post("/api/llm/providers", input_stream=io.BytesIO(body),
+                     headers={"Transfer-Encoding": "chunked",
+                              "Content-Type": "application/json"},
+                     environ_overrides={"wsgi.input_terminated": True})
+    assert res.status_code == 413 and res.is_json
+    small = b'{"name": "chunked", "providerType": "ollama"}'
+    res = admin.post("/api/llm/providers", input_stream=io.BytesIO(small),
+                     headers={"Transfer-Encoding": "chunked",
+                              "Content-Type": "application/json"},
+                     environ_overrides={"wsgi.input_terminated": True})
+    assert res.status_code == 201

@@ -28,7 +28,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from marshmallow import Schema
 from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from task_master_llm.config import Settings
 from task_master_llm.core.services import Services
@@ -193,7 +193,7 @@ def json_body() -> Any:
         raise UnsupportedMediaType(
             "Send the request body as JSON with Content-Type: application/json."
         )
-    raw = request.get_data(cache=True)  # over the size cap: 413
+    raw = _body_bytes()
     depth = nesting_depth(raw)
     if depth > MAX_BODY_DEPTH:
         raise ValidationError(
@@ -221,6 +221,19 @@ def json_body() -> Any:
             fields={"_body": ["Not valid Unicode text."]},
         ) from None
     return data
+
+
+def _body_bytes() -> bytes:
+    """The raw body, at most the size cap: a larger one is a 413, also when it comes
+    chunked (no Content-Length), which would otherwise arrive cut off and look like bad
+    JSON."""
+    cap = request.max_content_length
+    if request.content_length is None and cap is not None:
+        raw = request.stream.read(cap)
+        if request.stream.read(1):  # werkzeug's limited stream raises 413 here itself
+            raise RequestEntityTooLarge()
+        return raw
+    return request.get_data(cache=True)  # over the cap: 413
 
 
 class _NonFinite(ValueError):
