@@ -13,11 +13,14 @@ import requests
 from standins.talon import TALON_DEMO_TOKEN, TalonServer
 from task_master_llm.talon import (
     DISABLED_MESSAGE,
+    RANDOM_BATCH,
+    SEQUENTIAL_IDS,
     SyncOutcome,
     TalonClient,
     _gateway_message,
     build_payload,
     slugify,
+    talon_id_batches,
     talon_id_for,
 )
 from tests.support import LONG_KEY
@@ -276,8 +279,35 @@ class TestIds:
             assert ":" not in talon_id and " " not in talon_id
 
     def test_unusable_name_becomes_agent(self) -> None:
-        assert talon_id_for("日本語", lambda _: False) == "agent"
-        assert talon_id_for("日本語", {"agent"}.__contains__) == "agent-2"
+        # "日本語" was the example until names were transliterated (it is "ri-ben-yu" now);
+        # a name of symbols only has nothing to keep
+        assert talon_id_for("🤖", lambda _: False) == "agent"
+        assert talon_id_for("🤖", {"agent"}.__contains__) == "agent-2"
+        assert slugify("★ ☆ ::::") == slugify("") == "agent"
+
+    @pytest.mark.parametrize(("name", "slug"), [
+        ("Ωμέγα", "omega"), ("日本語", "ri-ben-yu"), ("Привет мир", "privet-mir"),
+        ("Café Crème", "cafe-creme"), ("Straße", "strasse"), ("Ünïcödé 🤖 bot", "unicode-bot"),
+        ("A_b-C", "a_b-c"), ("--__lead", "lead"), ("AT&amp;T", "at-amp-t"),
+    ])
+    def test_names_are_transliterated(self, name: str, slug: str) -> None:
+        assert slugify(name) == slug
+
+    def test_crowded_slugs_get_random_suffixes(self) -> None:
+        taken = {"agent"} | {f"agent-{n}" for n in range(2, SEQUENTIAL_IDS + 1)}
+        talon_id = talon_id_for("🤖", taken.__contains__)
+        assert re.fullmatch(r"agent-[0-9a-f]{6}", talon_id), talon_id
+        long = talon_id_for("n" * 200, lambda c: not c.startswith("n" * 57 + "-"))
+        assert len(long) == 64 and re.fullmatch(r"n{57}-[0-9a-f]{6}", long)
+
+    def test_batches_readable_ids_first_then_random_ones(self) -> None:
+        batches = talon_id_batches("Jarvis")
+        first, second, third = next(batches), next(batches), next(batches)
+        # the reserved id is left out, never offered for a lookup
+        assert first == [f"jarvis-{n}" for n in range(2, SEQUENTIAL_IDS + 1)]
+        assert len(second) == len(third) == RANDOM_BATCH and not set(second) & set(third)
+        assert all(re.fullmatch(r"jarvis-[0-9a-f]{6}", c) for c in second + third)
+        assert next(talon_id_batches("main", reserved={"main", "main-2"}))[0] == "main-3"
 
     def test_long_name_with_suffix_stays_64(self) -> None:
         name = "n" * 200

@@ -12,8 +12,9 @@ The service is also the providers' and models' :class:`~task_master_llm.core.lin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from typing import Any
 
 from bson import ObjectId
@@ -34,13 +35,15 @@ from task_master_llm.store import (
     utcnow,
 )
 from task_master_llm.store.tombstones import TombstoneStore
-from task_master_llm.talon import TALON_ID_PATTERN, SyncOutcome, talon_id_for
+from task_master_llm.talon import TALON_ID_PATTERN, SyncOutcome, talon_id_batches
 
 log = logging.getLogger(__name__)
 
 SYNC_WORKERS = 8
 EVENTS = ("created", "updated", "deleted")
 _TALON_ID_ATTEMPTS = 20
+#: candidate batches checked per try: the readable ids (slug, -2 ... -10), then random ones
+_ID_ROUNDS = 3
 #: fields every agent response has, null when the document lacks them
 _BLANK = dict.fromkeys(("role", "modelId", "model", "talonId", "soul", "guardrails"))
 
@@ -151,14 +154,14 @@ class AgentService:
             doc["fallbackModelIds"] = self._usable_fallbacks(data["fallbackModelIds"],
                                                              doc.get("modelId"))
         doc.update(talonSyncStatus="pending", createdAt=now, updatedAt=now)
-        tried: set[str] = set()
-        for _ in range(_TALON_ID_ATTEMPTS):
-            doc["talonId"] = talon_id_for(doc["name"], self._taken(tried), self._reserved)
+        taken: set[str] = set()
+        for candidate in self._free_talon_ids(doc["name"], taken):
+            doc["talonId"] = candidate
             try:
                 self.store.insert(doc)
                 break
             except DuplicateKeyError:  # another agent took this talonId just now
-                tried.add(doc["talonId"])
+                taken.add(candidate)
         else:
             raise Conflict("Could not give the agent a unique Talon id; try again.")
         doc = self._detach_if_model_going(doc)
@@ -406,14 +409,40 @@ class AgentService:
     def _reserved(self) -> frozenset[str]:
         return self.gateway.client.reserved
 
-    def _taken(self, tried: set[str]) -> Callable[[str], bool]:
-        """Whether an id is in use: by an agent, or by a delete still owed at the gateway
-        (reusing it would let that delete remove the new agent)."""
-        return lambda candidate: (
-            candidate in tried
-            or self.store.talon_id_taken(candidate)
-            or self.tombstones.exists("agent", candidate)
-        )
+    def _free_talon_ids(self, name: str, taken: set[str]) -> Iterator[str]:
+        """Free gateway ids for ``name``, one per try (at most ``_TALON_ID_ATTEMPTS``): the
+        caller adds to ``taken`` an id it then lost to a race (the unique index settles
+        those). Each try checks at most ``_ID_ROUNDS`` batches of candidates
+        (:func:`~task_master_llm.talon.talon_id_batches`) with two queries per batch, so
+        the cost does not grow with the number of agents whose names slug alike."""
+        for _ in range(_TALON_ID_ATTEMPTS):
+            candidate = self._free_talon_id(name, taken)
+            if candidate is None:
+                return
+            yield candidate
+
+    def _free_talon_id(self, name: str, taken: set[str]) -> str | None:
+        """The first candidate id for ``name`` that is not in use, or None when
+        ``_ID_ROUNDS`` batches were all taken; the ids found in use join ``taken``."""
+        for batch in islice(talon_id_batches(name, self._reserved), _ID_ROUNDS):
+            unknown = [c for c in batch if c not in taken]
+            if not unknown:
+                continue
+            taken |= self._taken_among(unknown)
+            free = [c for c in unknown if c not in taken]
+            if free:
+                return free[0]
+        return None
+
+    def _taken_among(self, candidates: list[str]) -> set[str]:
+        """Which of these ids are in use: by an agent, or by a delete still owed at the
+        gateway (reusing it would let that delete remove the new agent). One query per
+        collection (the owed deletes are not asked when agents hold every candidate)."""
+        taken = self.store.taken_ids(candidates)
+        rest = [c for c in candidates if c not in taken]
+        if rest:
+            taken |= self.tombstones.owed("agent", rest)
+        return taken
 
     def _with_talon_id(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Give an agent without a gateway id (made by the host, or by the JavaScript
@@ -424,28 +453,27 @@ class AgentService:
         if doc.get("talonId"):
             return doc
         old = _js_id(doc)
-        tried: set[str] = set()
-        if old is not None and self._usable(old):
+        taken: set[str] = set()
+        if old is not None and self._usable(old, taken):
             new = self._set_talon_id(doc, old)
             if new is not None:
                 return new
-            tried.add(old)
-        for _ in range(_TALON_ID_ATTEMPTS):
-            candidate = talon_id_for(doc.get("name") or "agent", self._taken(tried),
-                                     self._reserved)
+            taken.add(old)
+        for candidate in self._free_talon_ids(doc.get("name") or "agent", taken):
             new = self._set_talon_id(doc, candidate)
             if new is None:
-                tried.add(candidate)
+                taken.add(candidate)
                 continue
             if old is not None and old != candidate:
                 self.tombstones.add("agent", old, reason="replaced by a new gateway id")
             return new
         return doc  # the sync then fails, saying the id is missing
 
-    def _usable(self, talon_id: str) -> bool:
-        return (TALON_ID_PATTERN.fullmatch(talon_id) is not None
-                and talon_id not in self._reserved
-                and not self._taken(set())(talon_id))
+    def _usable(self, talon_id: str, taken: set[str]) -> bool:
+        if TALON_ID_PATTERN.fullmatch(talon_id) is None or talon_id in self._reserved:
+            return False
+        taken |= self._taken_among([talon_id])
+        return talon_id not in taken
 
     def _set_talon_id(self, doc: dict[str, Any], talon_id: str) -> dict[str, Any] | None:
         """Store ``talon_id`` unless the agent got one meanwhile; None when it is taken."""

@@ -10,8 +10,15 @@ Two checks, at two moments:
   that changes between the check and the connect cannot reach a refused address.
 
 Link-local addresses (169.254.0.0/16, fe80::/10) and the cloud metadata endpoints are
-always refused. Loopback and private ranges are allowed by default (Ollama runs locally)
-and refused when the host app sets ``allow_private_networks`` to False.
+always refused. Loopback and private ranges (carrier-grade NAT's 100.64.0.0/10 included)
+are allowed by default (Ollama runs locally) and refused when the host app sets
+``allow_private_networks`` to False.
+
+An IPv6 address that carries an IPv4 address is judged by that IPv4 address, so the same
+refused address cannot come back in another spelling: IPv4-mapped (``::ffff:a.b.c.d``),
+IPv4-compatible (``::a.b.c.d``), 6to4 (``2002:AABB:CCDD::/48``) and NAT64 (the well-known
+``64:ff9b::/96``; the local-use ``64:ff9b:1::/48``, whose translator is on the local
+network, counts as private and is decoded at every RFC 6052 position).
 """
 
 from __future__ import annotations
@@ -31,7 +38,19 @@ METADATA_ADDRESSES = frozenset(
     }
 )
 
+#: Shared address space (RFC 6598): a carrier's or a cloud's internal network.
+CGNAT_NETWORK = ipaddress.ip_network("100.64.0.0/10")
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+#: RFC 6052 prefix lengths a local-use NAT64 prefix (at least a /48) may have, and where
+#: the IPv4 address then sits: bit offsets from the left of its two parts (bits 64-71,
+#: the "u" octet, are never used).
+_NAT64_LAYOUTS = {48: ((48, 16), (72, 16)), 56: ((56, 8), (72, 24)), 64: ((72, 32),),
+                  96: ((96, 32),)}
+
 _ALLOWED_SCHEMES = ("http", "https")
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def validate_base_url(url: str) -> str:
@@ -79,20 +98,78 @@ def _is_ip_literal(host: str) -> bool:
 
 
 def address_problem(address: str, *, allow_private: bool) -> str | None:
-    """Why ``address`` (an IP literal) may not be connected to, or None when it may."""
+    """Why ``address`` (an IP literal) may not be connected to, or None when it may.
+
+    An IPv6 address that embeds an IPv4 address (mapped, compatible, 6to4, NAT64) is
+    judged by the IPv4 address it carries.
+    """
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return f"{address} is not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _problem(ip, allow_private=allow_private)
+    if ip in _NAT64_LOCAL_USE:
+        for carried in _local_nat64(ip):  # any layout's metadata or link-local address
+            problem = _never_allowed(carried)
+            if problem:
+                return f"{problem} (inside the IPv6 address {ip})"
+        if not allow_private:
+            return (f"{ip} is a local-use NAT64 address (a translator on the local network) "
+                    "and private networks are disabled")
+        return None
+    inner = embedded_ipv4(ip)
+    if inner is None:
+        return _problem(ip, allow_private=allow_private)
+    problem = _problem(inner, allow_private=allow_private)
+    return f"{problem} (inside the IPv6 address {ip})" if problem else None
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries: IPv4-mapped, NAT64 well-known prefix,
+    6to4 or IPv4-compatible (not ``::`` or ``::1``); None for any other address. The
+    local-use NAT64 prefix, whose layout varies, is decoded by :func:`address_problem`."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:
+        return ipaddress.IPv4Address(int(ip))
+    return None
+
+
+def _local_nat64(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address a local-use NAT64 address may carry (one per RFC 6052 layout)."""
+    value = int(ip)
+    out = []
+    for parts in _NAT64_LAYOUTS.values():
+        bits = 0
+        for offset, width in parts:
+            bits = (bits << width) | (value >> (128 - offset - width)) & ((1 << width) - 1)
+        out.append(ipaddress.IPv4Address(bits))
+    return out
+
+
+def _never_allowed(ip: IPAddress) -> str | None:
+    """Metadata and link-local addresses, refused whatever the configuration."""
     if ip in METADATA_ADDRESSES:
         return f"{ip} is a cloud metadata address"
     if ip.is_link_local:
         return f"{ip} is a link-local address"
+    return None
+
+
+def _problem(ip: IPAddress, *, allow_private: bool) -> str | None:
+    """The policy itself, on an address that carries no other address."""
+    problem = _never_allowed(ip)
+    if problem:
+        return problem
     if ip.is_unspecified or ip.is_multicast:
         return f"{ip} is not a unicast address"
-    if not allow_private and (ip.is_loopback or ip.is_private or ip.is_reserved):
+    if not allow_private and (ip.is_loopback or ip.is_private or ip.is_reserved
+                              or ip in CGNAT_NETWORK):
         return f"{ip} is a loopback or private-network address and private networks are disabled"
     return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bson import ObjectId
@@ -119,6 +119,15 @@ class AgentStore:
     def talon_id_taken(self, talon_id: str) -> bool:
         """Whether some agent already has this gateway id."""
         return self.collection.count_documents({"talonId": talon_id}, limit=1) > 0
+
+    def taken_ids(self, talon_ids: Iterable[str]) -> set[str]:
+        """The ones of these gateway ids that some agent already has (one query)."""
+        wanted = list(talon_ids)
+        if not wanted:
+            return set()
+        found = self.collection.find({"talonId": {"$in": wanted}}, {"_id": 0, "talonId": 1},
+                                     limit=len(wanted))
+        return {d["talonId"] for d in found if isinstance(d.get("talonId"), str)}
 
     def update(
         self,

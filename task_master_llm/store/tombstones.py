@@ -8,6 +8,7 @@ delete, so a crash or an outage at any step leaves the delete visible as owed, a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from bson import ObjectId
@@ -57,6 +58,15 @@ class TombstoneStore:
     def exists(self, kind: TombstoneKind, target: str) -> bool:
         """Whether a delete of ``target`` is owed."""
         return self.collection.count_documents({"kind": kind, "target": target}, limit=1) > 0
+
+    def owed(self, kind: TombstoneKind, targets: Iterable[str]) -> set[str]:
+        """The ones of ``targets`` whose delete is owed (one query)."""
+        wanted = list(targets)
+        if not wanted:
+            return set()
+        found = self.collection.find({"kind": kind, "target": {"$in": wanted}},
+                                     {"_id": 0, "target": 1}, limit=len(wanted))
+        return {d["target"] for d in found}
 
     def all(self, kind: TombstoneKind | None = None) -> list[dict[str, Any]]:
         """Every owed delete (of one kind), oldest first."""

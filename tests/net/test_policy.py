@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import ipaddress
+import socket
 import threading
 from collections.abc import Iterator
 
 import pytest
+import urllib3.util.connection
+from flask.testing import FlaskClient
 
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.errors import ProviderError, ValidationError
@@ -50,7 +54,8 @@ def test_always_refused(address: str, allow_private: bool) -> None:
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.1.2.3", "192.168.1.10",
-                                     "172.16.0.1", "fd12:3456::1"])
+                                     "172.16.0.1", "fd12:3456::1", "100.64.0.1",
+                                     "100.127.255.254"])
 def test_private_ranges_follow_the_setting(address: str) -> None:
     netpolicy.check_address(address, allow_private=True)
     with pytest.raises(ProviderError, match="private networks are disabled"):
@@ -133,3 +138,98 @@ def test_refused_literal_addresses_fail_at_save_time(url: str) -> None:
                                  "https://api.openai.com/v1"])
 def test_usable_addresses_pass_at_save_time(url: str) -> None:
     assert netpolicy.validate_base_url(url) == url
+
+
+# --- IPv4 inside IPv6, and carrier-grade NAT (issue 10, item 9) -------------------------
+#: the metadata address in every IPv6 spelling that carries an IPv4 address
+METADATA_SPELLINGS = [
+    "64:ff9b::a9fe:a9fe",  # NAT64, well-known prefix
+    "64:ff9b::169.254.169.254",
+    "64:ff9b:1::a9fe:a9fe",  # NAT64, local-use prefix, /96 layout
+    "64:ff9b:1:a9fe:a9:fe00::",  # ... /48 layout (RFC 6052: the u octet skipped)
+    "2002:a9fe:a9fe::1",  # 6to4
+    "::169.254.169.254",  # IPv4-compatible
+    "::a9fe:a9fe",
+    "::ffff:169.254.169.254",  # IPv4-mapped
+]
+#: private and loopback addresses, spelled the same ways
+PRIVATE_SPELLINGS = [
+    "64:ff9b::a00:1", "64:ff9b::127.0.0.1", "64:ff9b::100.64.0.1", "2002:c0a8:101::1",
+    "2002:7f00:1::1", "::10.0.0.1", "::ffff:192.168.1.1", "::ffff:100.64.0.1",
+    "64:ff9b:1::808:808",  # a local-use translator is on the local network
+]
+
+
+@pytest.mark.parametrize("address", METADATA_SPELLINGS + [
+    "64:ff9b::a9fe:1", "2002:a9fe:1::", "::169.254.0.1"])  # link-local, spelled likewise
+@pytest.mark.parametrize("allow_private", [True, False])
+def test_embedded_metadata_and_link_local_are_always_refused(address: str,
+                                                             allow_private: bool) -> None:
+    with pytest.raises(ProviderError) as info:
+        netpolicy.check_address(address, allow_private=allow_private)
+    assert info.value.error_kind == "network" and "refused" in info.value.message
+    assert "169.254." in info.value.message  # names the address it carries
+
+
+@pytest.mark.parametrize("address", METADATA_SPELLINGS)
+def test_embedded_metadata_is_refused_at_save_time(address: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        netpolicy.validate_base_url(f"http://[{address}]/v1")
+    (message,) = info.value.fields["baseUrl"]
+    assert "169.254.169.254 is a cloud metadata address" in message
+
+
+@pytest.mark.parametrize("address", PRIVATE_SPELLINGS)
+def test_embedded_private_addresses_follow_the_setting(address: str) -> None:
+    netpolicy.check_address(address, allow_private=True)
+    netpolicy.validate_base_url(f"http://[{address}]:8000/v1")  # refused when connecting
+    with pytest.raises(ProviderError, match="private networks are disabled"):
+        netpolicy.check_address(address, allow_private=False)
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "64:ff9b::8.8.8.8", "2002:808:808::1",
+                                     "::ffff:93.184.216.34", "2606:4700::1111"])
+def test_public_addresses_in_ipv6_spellings_are_allowed(address: str) -> None:
+    """A DNS64 network answers with 64:ff9b:: addresses for IPv4-only hosts: those of a
+    public address stay usable with private networks off."""
+    netpolicy.check_address(address, allow_private=False)
+    assert netpolicy.validate_base_url(f"https://[{address}]/v1")
+
+
+def test_embedded_ipv4_decoding() -> None:
+    def carried(address: str) -> str | None:
+        inner = netpolicy.embedded_ipv4(ipaddress.IPv6Address(address))
+        return None if inner is None else str(inner)
+
+    assert carried("64:ff9b::c000:221") == "192.0.2.33"
+    assert carried("2002:c000:221::1") == "192.0.2.33"
+    assert carried("::c000:221") == "192.0.2.33"
+    assert carried("::ffff:c000:221") == "192.0.2.33"
+    assert carried("::1") is None and carried("::") is None and carried("2001:db8::1") is None
+
+
+def test_cgnat_gets_no_connect_attempt_when_private_networks_are_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_connect(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_connect)
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", no_connect)
+    adapter = create_adapter(ProviderConfig("ollama", base_url="http://100.64.0.1:11434"),
+                             HttpSettings(allow_private_networks=False))
+    result = adapter.test_connection()
+    assert (result.status, result.error_kind) == ("invalid", "network")
+    assert "100.64.0.1" in result.message and "private networks are disabled" in result.message
+
+
+@pytest.mark.parametrize("base_url", ["http://[64:ff9b::a9fe:a9fe]/v1",
+                                      "http://[2002:a9fe:a9fe::1]:8080",
+                                      "http://[::169.254.169.254]/"])
+def test_the_api_refuses_embedded_metadata_base_urls(admin: FlaskClient, base_url: str) -> None:
+    res = admin.post("/api/llm/providers", json={
+        "name": "sneaky", "providerType": "openai_compatible", "baseUrl": base_url})
+    assert res.status_code == 400, res.json
+    assert "baseUrl" in res.json["error"]["fields"]
+    assert "metadata" in " ".join(res.json["error"]["fields"]["baseUrl"])
+    assert admin.get("/api/llm/providers").json["data"] == []

@@ -129,7 +129,7 @@ def test_talon_id_race_retries_with_the_next_suffix(gw_member, db, monkeypatch):
     """Another writer took the slug between our check and our insert: the unique index
     refuses it, and the create retries with the next suffix."""
     db.Agent.insert_one({"name": "someone else", "talonId": "racer"})
-    monkeypatch.setattr(AgentStore, "talon_id_taken", lambda self, talon_id: False)
+    monkeypatch.setattr(AgentStore, "taken_ids", lambda self, talon_ids: set())
     agent = make_agent(gw_member, "Racer", model="openai/gpt-4o")
     assert agent["talonId"] == "racer-2"
 
