@@ -464,7 +464,8 @@ class AgentService:
             if new is None:
                 taken.add(candidate)
                 continue
-            if old is not None and old != candidate:
+            if old is not None and old != candidate and not self.store.talon_id_taken(old):
+                # the old copy is ours alone: no other agent holds that id now
                 self.tombstones.add("agent", old, reason="replaced by a new gateway id")
             return new
         return doc  # the sync then fails, saying the id is missing

@@ -189,6 +189,10 @@ class Reconciler:
             agent_id = stone.get("agentId")
             if isinstance(agent_id, ObjectId):
                 self.agent_store.remove(agent_id)  # a delete interrupted before this step
+            if self.agent_store.talon_id_taken(stone["target"]):
+                # another agent holds the id now: the desired state keeps it at the gateway
+                self.tombstones.done("agent", stone["target"])
+                continue
             if self.agents.finish_delete(stone["target"]).ok:
                 report.deletes_done += 1
             else:

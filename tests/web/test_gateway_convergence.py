@@ -406,3 +406,15 @@ def test_an_agent_on_a_standby_provider_says_whose_key_it_runs_with(db, talon) -
     assert talon.runtime_key(agent["talonId"], "openai") == CANARY_KEY  # Primary's, truly
     steady = next(a for a in world.agents() if a["name"] == "Steady")
     assert "warning" not in steady["talonSync"]
+
+
+def test_a_javascript_id_another_agent_holds_is_never_deleted(db, talon) -> None:
+    """A JS-era agent whose talonAgentId is already another agent's id gets a new id, and
+    the other agent's copy at the gateway stays."""
+    world = World(db, talon)
+    db.Agent.insert_one({"name": "Copycat", "talonAgentId": world.steady["talonId"],
+                         "model": "openai/gpt-4o"})
+    assert run(world.app, "sync-agents").exit_code == 0
+    assert world.steady["talonId"] in talon.sub_agents
+    assert {d["talonId"] for d in db.Agent.find({})} == set(talon.sub_agents)
+    assert_converged(world)
