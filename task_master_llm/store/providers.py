@@ -44,11 +44,22 @@ class ProviderStore:
         try:
             self.collection.insert_one(doc)
         except DuplicateKeyError:
-            raise Conflict(
-                f"A provider named {doc.get('name')!r} already exists.",
-                fields={"name": ["A provider with this name already exists."]},
-            ) from None
+            raise self._name_taken(doc.get("name")) from None
         return doc
+
+    def _name_taken(self, name: Any) -> Conflict:
+        """409 for a taken name; when its holder is a provider whose delete did not
+        finish (hidden from lists), say so and how to finish it."""
+        holder = self.collection.find_one({"name": name, "deleting": True}, {"_id": 1})
+        if holder is not None:
+            message = (f"A provider named {name!r} is still being deleted (an earlier delete "
+                       f"did not finish): DELETE /api/llm/providers/{holder['_id']} again to "
+                       "finish it, then use the name.")
+            return Conflict(message, fields={"name": [message]})
+        return Conflict(
+            f"A provider named {name!r} already exists.",
+            fields={"name": ["A provider with this name already exists."]},
+        )
 
     def get(self, provider_id: Any, *, include_deleting: bool = False) -> dict[str, Any]:
         """One provider by id; 404 when missing or malformed."""
@@ -119,10 +130,7 @@ class ProviderStore:
                 return_document=ReturnDocument.AFTER,
             )
         except DuplicateKeyError:
-            raise Conflict(
-                f"A provider named {set_fields.get('name')!r} already exists.",
-                fields={"name": ["A provider with this name already exists."]},
-            ) from None
+            raise self._name_taken(set_fields.get("name")) from None
         if doc is None:
             raise NotFound(f"No provider with id {str(provider_id)!r}.")
         return doc

@@ -223,3 +223,23 @@ def test_a_chunked_body_over_the_cap_is_a_413(admin) -> None:
                               "Content-Type": "application/json"},
                      environ_overrides={"wsgi.input_terminated": True})
     assert res.status_code == 201
+
+
+# --- 7. a half-deleted provider -----------------------------------------------------------------
+
+def test_a_half_deleted_providers_name_says_how_to_finish(app, admin) -> None:
+    provider = make_provider(admin, "ollama", "Local")
+    store = services_of(app).stores.providers
+    store.mark_deleting(ObjectId(provider["id"]))  # the process died right after this step
+    assert admin.get(f"/api/llm/providers/{provider['id']}").status_code == 404
+    assert admin.get("/api/llm/providers").json["data"] == []
+    res = admin.post("/api/llm/providers", json={"name": "Local", "providerType": "ollama"})
+    assert res.status_code == 409
+    message = res.json["error"]["fields"]["name"][0]
+    assert "still being deleted" in message and provider["id"] in message
+    other = make_provider(admin, "ollama", "Other")
+    renamed = admin.patch(f"/api/llm/providers/{other['id']}", json={"name": "Local"})
+    assert renamed.status_code == 409 and provider["id"] in renamed.json["error"]["message"]
+    assert admin.delete(f"/api/llm/providers/{provider['id']}").status_code == 200
+    assert admin.post("/api/llm/providers",
+                      json={"name": "Local", "providerType": "ollama"}).status_code == 201
