@@ -10,6 +10,10 @@ from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
+    as_code,
+    as_dict,
+    as_int,
+    as_str,
     error_dict,
     items_of,
 )
@@ -62,8 +66,7 @@ class AnthropicAdapter(HttpProviderAdapter):
 
     def error_code(self, body: Any, response: requests.Response) -> str | None:
         """``error.type``."""
-        kind = error_dict(body).get("type")
-        return str(kind) if kind else None
+        return as_code(error_dict(body).get("type"))
 
     def probe(self, http: ProviderHttp) -> str:
         """``GET /v1/models?limit=1`` (free)."""
@@ -90,10 +93,10 @@ class AnthropicAdapter(HttpProviderAdapter):
                 body = http.get_json("/v1/models", params=params)
                 items = items_of(body, "data", http, id_key="id")
                 found.extend(self._model(i) for i in items if i.get("lifecycle") != "retired")
-                last = body.get("last_id") or (items[-1]["id"] if items else None)
-                if not body.get("has_more") or not last or last == after:
+                last = as_str(body.get("last_id")) or (items[-1]["id"] if items else None)
+                if body.get("has_more") is not True or not last or last == after:
                     break
-                after = str(last)
+                after = last
         return found
 
     def _model(self, item: dict[str, Any]) -> DiscoveredModel:
@@ -102,18 +105,17 @@ class AnthropicAdapter(HttpProviderAdapter):
         raw: dict[str, Any] = {k: item[k] for k in kept if k in item}
         modality = ["text"]
         decided: tuple[str, ...] = ()
-        image = (item.get("capabilities") or {}).get("image_input")
-        if isinstance(image, dict) and isinstance(image.get("supported"), bool):
+        image = as_dict(as_dict(item.get("capabilities")).get("image_input"))
+        if isinstance(image.get("supported"), bool):
             decided = ("vision",)
             raw["imageInput"] = image["supported"]
             if image["supported"]:
                 modality.append("vision")
-        limit = item.get("max_input_tokens")
         model = DiscoveredModel(
             provider_model_id=item["id"],
-            display_name=str(item.get("display_name") or item["id"]),
+            display_name=as_str(item.get("display_name")) or item["id"],
             modality=modality,
-            context_window=limit if isinstance(limit, int) and limit > 0 else None,
+            context_window=as_int(item.get("max_input_tokens")),
             meta={"raw": raw},
         )
         if decided:

@@ -11,6 +11,9 @@ from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
+    as_code,
+    as_dict,
+    as_str,
     error_dict,
     items_of,
 )
@@ -49,8 +52,7 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
 
     def error_code(self, body: Any, response: requests.Response) -> str | None:
         """``error.code`` (Azure uses both names and HTTP statuses as strings)."""
-        code = error_dict(body).get("code")
-        return str(code) if code else None
+        return as_code(error_dict(body).get("code"))
 
     @property
     def deployment(self) -> str:
@@ -94,7 +96,7 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
         """``GET /openai/models``; returns ``{model id: capabilities}``."""
         body = http.get_json("/openai/models", params={"api-version": MODELS_API_VERSION})
         items = items_of(body, "data", http, id_key="id")
-        return {i["id"]: i.get("capabilities") or {} for i in items}
+        return {i["id"]: as_dict(i.get("capabilities")) for i in items}
 
     def _deployment(self, http: ProviderHttp) -> tuple[str | None, bool]:
         """(underlying model, confirmed). A plain 404 proves nothing on newer resources;
@@ -110,5 +112,4 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
                     and err.provider_code != DEPLOYMENT_NOT_FOUND):
                 return None, False
             raise
-        model = body.get("model") if isinstance(body, dict) else None
-        return (str(model) if model else None), True
+        return as_str(as_dict(body).get("model")), True

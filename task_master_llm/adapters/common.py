@@ -157,22 +157,70 @@ class HttpProviderAdapter(ProviderAdapter):
 def _json_or_none(response: requests.Response) -> Any:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
+
+
+# --- reading provider JSON -------------------------------------------------------------
+# Provider bodies are valid JSON of any shape: a field of the wrong type reads as absent
+# (None, {} or []) instead of raising TypeError/AttributeError/KeyError.
+
+#: the largest integer kept from provider data (BSON stores 8-byte integers)
+MAX_INT = 2**63 - 1
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else {}."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` when it is a JSON array, else []."""
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str | None:
+    """``value`` when it is a non-blank string, else None."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` when it is an integer (not a bool) in 1..MAX_INT, else None: token limits
+    and context lengths, where 0, negatives and 10**30 mean nothing usable."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_INT:
+        return value
+    return None
+
+
+def as_number(value: Any) -> float | None:
+    """A finite float from a JSON number or a numeric string (prices), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def as_code(value: Any) -> str | None:
+    """A provider error code: a non-blank string, or an integer (some servers send
+    ``"code": 404``) as its digits; anything else is no code."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return as_str(value)
 
 
 def error_dict(body: Any) -> dict[str, Any]:
     """``body["error"]`` when it is an object, else {} (bodies vary between servers)."""
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return body["error"]
-    return {}
+    return as_dict(as_dict(body).get("error"))
 
 
 def items_of(body: Any, key: str, http: ProviderHttp, *, id_key: str) -> list[dict[str, Any]]:
-    """The objects in ``body[key]`` that have a string ``id_key``.
+    """The objects in ``body[key]`` that have a non-blank string ``id_key``.
 
-    A body of another shape (a proxy's JSON, an error page) is a ``bad_response``;
-    malformed items are skipped rather than failing the whole list.
+    A body of another shape (a proxy's JSON, an error page, ``{key: 5}``) is a
+    ``bad_response``; malformed items are skipped rather than failing the whole list.
     """
     items = body.get(key, []) if isinstance(body, dict) else None
     if not isinstance(items, list):
@@ -181,4 +229,4 @@ def items_of(body: Any, key: str, http: ProviderHttp, *, id_key: str) -> list[di
             "check the base URL.",
             error_kind="bad_response",
         )
-    return [i for i in items if isinstance(i, dict) and isinstance(i.get(id_key), str)]
+    return [i for i in items if isinstance(i, dict) and as_str(i.get(id_key)) is not None]

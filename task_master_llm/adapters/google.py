@@ -13,6 +13,11 @@ from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
+    as_code,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
     error_dict,
     items_of,
 )
@@ -64,20 +69,20 @@ class GoogleAdapter(HttpProviderAdapter):
     def error_code(self, body: Any, response: requests.Response) -> str | None:
         """The ErrorInfo ``reason`` when present (more precise), else ``error.status``."""
         error = error_dict(body)
-        for detail in error.get("details") or []:
-            if isinstance(detail, dict) and detail.get("reason"):
-                return str(detail["reason"])
-        status = error.get("status")
-        return str(status) if status else None
+        for detail in as_list(error.get("details")):
+            reason = as_code(as_dict(detail).get("reason"))
+            if reason:
+                return reason
+        return as_code(error.get("status"))
 
     def retry_hint(self, body: Any, response: requests.Response) -> float | None:
         """``Retry-After`` when sent, else Google's RetryInfo detail (``"retryDelay": "59s"``)."""
         from_headers = super().retry_hint(body, response)
         if from_headers is not None:
             return from_headers
-        for detail in error_dict(body).get("details") or []:
-            delay = detail.get("retryDelay") if isinstance(detail, dict) else None
-            if isinstance(delay, str) and delay.endswith("s"):
+        for detail in as_list(error_dict(body).get("details")):
+            delay = as_str(as_dict(detail).get("retryDelay"))
+            if delay and delay.endswith("s"):
                 try:
                     return float(delay[:-1])
                 except ValueError:
@@ -101,28 +106,31 @@ class GoogleAdapter(HttpProviderAdapter):
                     params["pageToken"] = token
                 body = http.get_json(_LIST_PATH, params=params)
                 items = items_of(body, "models", http, id_key="name")
-                found.extend(self._model(item) for item in items if _is_chat(item))
-                next_token = body.get("nextPageToken")
+                for item in items:
+                    model = self._model(item) if _is_chat(item) else None
+                    if model is not None:
+                        found.append(model)
+                next_token = as_str(body.get("nextPageToken"))
                 if not next_token or next_token == token:
                     break
-                token = str(next_token)
+                token = next_token
         return found
 
-    def _model(self, item: dict[str, Any]) -> DiscoveredModel:
-        model_id = str(item["name"]).removeprefix("models/")
+    def _model(self, item: dict[str, Any]) -> DiscoveredModel | None:
+        model_id = item["name"].removeprefix("models/")
+        if not model_id.strip():  # "models/" names nothing
+            return None
         raw = {k: item[k] for k in ("name", "version", "inputTokenLimit", "outputTokenLimit",
                                     "supportedGenerationMethods", "thinking") if k in item}
-        limit = item.get("inputTokenLimit")
         model = DiscoveredModel(
             provider_model_id=model_id,
-            display_name=str(item.get("displayName") or model_id),
+            display_name=as_str(item.get("displayName")) or model_id,
             modality=["text"],
-            context_window=limit if isinstance(limit, int) and limit > 0 else None,
+            context_window=as_int(item.get("inputTokenLimit")),
             meta={"raw": raw},
         )
         return self.finish(model)
 
 
 def _is_chat(item: dict[str, Any]) -> bool:
-    methods = item.get("supportedGenerationMethods") or []
-    return isinstance(methods, list) and "generateContent" in methods
+    return "generateContent" in as_list(item.get("supportedGenerationMethods"))

@@ -143,7 +143,7 @@ class ProviderHttp:
             )
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise ProviderError(
                 f"{self.provider} at {self.host} answered with something that is not valid "
                 "JSON - check the base URL points at the API.",

@@ -11,7 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 from task_master_llm.adapters.base import DiscoveredModel, FieldRule
-from task_master_llm.adapters.common import HttpProviderAdapter, items_of
+from task_master_llm.adapters.common import (
+    HttpProviderAdapter,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    items_of,
+)
 from task_master_llm.adapters.http import ProviderHttp
 from task_master_llm.errors import ProviderError
 
@@ -36,8 +43,8 @@ class OllamaAdapter(HttpProviderAdapter):
     def probe(self, http: ProviderHttp) -> str:
         """``GET /api/version``."""
         body = http.get_json("/api/version")
-        version = body.get("version") if isinstance(body, dict) else None
-        if not isinstance(version, str):
+        version = as_str(as_dict(body).get("version"))
+        if version is None:
             raise ProviderError(
                 f"The server at {http.host} answered /api/version without a version - is it "
                 "Ollama?",
@@ -63,21 +70,21 @@ class OllamaAdapter(HttpProviderAdapter):
         self, tag: dict[str, Any], show: dict[str, Any], show_error: str | None
     ) -> DiscoveredModel | None:
         name = tag["name"]
-        details = {**(tag.get("details") or {}), **(show.get("details") or {})}
-        capabilities = show.get("capabilities") or tag.get("capabilities")
+        details = {**as_dict(tag.get("details")), **as_dict(show.get("details"))}
+        capabilities = _capabilities(show) or _capabilities(tag)
         if not _is_chat(name, capabilities):
             return None
         modality = ["text"]
         decided: tuple[str, ...] = ()
-        if isinstance(capabilities, list):
+        if capabilities is not None:
             decided = ("vision", "tools")
             modality += [c for c in ("vision", "tools") if c in capabilities]
         raw: dict[str, Any] = {
             k: details[k] for k in ("family", "parameter_size", "quantization_level")
-            if k in details
+            if as_str(details.get(k)) is not None
         }
-        if isinstance(capabilities, list):
-            raw["capabilities"] = [c for c in capabilities if isinstance(c, str)]
+        if capabilities is not None:
+            raw["capabilities"] = capabilities
         context = _context_length(show, details)
         if context:
             raw["contextLength"] = context
@@ -102,19 +109,21 @@ def _show(http: ProviderHttp, name: str) -> tuple[dict[str, Any], str | None]:
     return body, None
 
 
-def _is_chat(name: str, capabilities: Any) -> bool:
+def _capabilities(body: dict[str, Any]) -> list[str] | None:
+    """The strings of ``body["capabilities"]``; None when there are none (no facts)."""
+    found = [c for c in as_list(body.get("capabilities")) if isinstance(c, str)]
+    return found or None
+
+
+def _is_chat(name: str, capabilities: list[str] | None) -> bool:
     """Embedding-only models are excluded; without capability facts, by name."""
-    if isinstance(capabilities, list) and capabilities:
+    if capabilities:
         return not ("embedding" in capabilities and "completion" not in capabilities)
     return "embed" not in name.lower()
 
 
 def _context_length(show: dict[str, Any], details: dict[str, Any]) -> int | None:
-    info = show.get("model_info") or {}
-    if isinstance(info, dict):
-        arch = info.get("general.architecture")
-        value = info.get(f"{arch}.context_length") if isinstance(arch, str) else None
-        if isinstance(value, int) and value > 0:
-            return value
-    value = details.get("context_length")
-    return value if isinstance(value, int) and value > 0 else None
+    info = as_dict(show.get("model_info"))
+    arch = as_str(info.get("general.architecture"))
+    value = as_int(info.get(f"{arch}.context_length")) if arch else None
+    return value or as_int(details.get("context_length"))

@@ -11,6 +11,7 @@ from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
+    as_code,
     error_dict,
     items_of,
 )
@@ -79,9 +80,9 @@ class OpenAIAdapter(HttpProviderAdapter):
         """``error.code``; a 403 without a code that names the models scope is a
         restricted key (the only case where the message text is read: no code exists)."""
         error = error_dict(body)
-        code = error.get("code")
+        code = as_code(error.get("code"))
         if code:
-            return str(code)
+            return code
         message = error.get("message")
         if response.status_code == 403 and isinstance(message, str) and (
             "api.model.read" in message

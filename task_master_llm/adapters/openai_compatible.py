@@ -10,9 +10,11 @@ the catalog of the service the base URL points at (matched by host) fills gaps.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.common import as_int, as_number, as_str
 from task_master_llm.adapters.openai import OpenAIAdapter
 
 _NOT_CHAT = ("embed", "rerank", "whisper", "tts", "transcribe", "moderation")
@@ -35,8 +37,8 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
     def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> None:
         """Context length and prices when the server reports them."""
         for key in ("context_length", "max_model_len"):
-            value = item.get(key)
-            if isinstance(value, int) and value > 0:
+            value = as_int(item.get(key))
+            if value is not None:
                 model.context_window = value
                 model.meta["raw"][key] = value
                 break
@@ -47,15 +49,15 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
             model.meta["raw"]["pricing"] = {
                 k: pricing[k] for k in ("prompt", "completion") if k in pricing
             }
-        name = item.get("name")
-        if isinstance(name, str) and name.strip():
+        name = as_str(item.get("name"))
+        if name:
             model.display_name = name.strip()
 
 
 def _per_1k_tokens(per_token: Any) -> float | None:
-    """OpenRouter prices are USD per token, as strings."""
-    try:
-        value = float(per_token)
-    except (TypeError, ValueError):
+    """OpenRouter prices are USD per token, as strings; None unless a finite number >= 0."""
+    value = as_number(per_token)
+    if value is None or value < 0:
         return None
-    return round(value * 1000, 9) if value >= 0 else None
+    per_1k = round(value * 1000, 9)
+    return per_1k if math.isfinite(per_1k) else None
