@@ -24,7 +24,14 @@ from task_master_llm.core.gateway_credentials import GatewayCredentials
 from task_master_llm.core.links import AgentLinks
 from task_master_llm.errors import NotFound, ValidationError
 from task_master_llm.net.policy import validate_base_url
-from task_master_llm.store import ModelStore, ProviderStore, keys, parse_object_id, utcnow
+from task_master_llm.store import (
+    ModelStore,
+    ProviderStore,
+    keys,
+    parse_object_id,
+    storable,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +257,7 @@ class ProviderService:
                     "contextWindow": model.context_window,
                     "inputCostPer1k": model.input_cost_per_1k,
                     "outputCostPer1k": model.output_cost_per_1k,
-                    "meta": model.meta,
+                    "meta": storable(model.meta),  # provider data: keep what can be stored
                     "registered": model_id is not None,
                     "modelId": str(model_id) if model_id else None,
                 }

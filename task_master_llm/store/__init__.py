@@ -5,7 +5,7 @@ encrypted key (:mod:`~task_master_llm.store.keys`) and the summaries one record 
 another (:mod:`~task_master_llm.store.summaries`)."""
 
 from task_master_llm.store.agents import AgentStore
-from task_master_llm.store.base import iso, maybe_object_id, parse_object_id, utcnow
+from task_master_llm.store.base import iso, maybe_object_id, parse_object_id, storable, utcnow
 from task_master_llm.store.models import ModelStore
 from task_master_llm.store.providers import ProviderStore
 from task_master_llm.store.summaries import PROVIDER_SUMMARY, model_string, provider_summary
@@ -20,5 +20,6 @@ __all__ = [
     "model_string",
     "parse_object_id",
     "provider_summary",
+    "storable",
     "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Any
 
@@ -65,3 +66,31 @@ def ensure_index(
             return
     collection.create_index(keys, name=name, **options)
 
+
+#: how deep stored provider data (a model's ``meta``) may nest
+MAX_STORED_DEPTH = 8
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def storable(value: Any, depth: int = 0) -> Any:
+    """Provider data made storable and strict-JSON: keys with NUL, ``.`` or a leading ``$``,
+    integers beyond 8 bytes, non-finite numbers and what nests deeper than
+    :data:`MAX_STORED_DEPTH` are dropped (None)."""
+    if depth > MAX_STORED_DEPTH:
+        return None
+    if isinstance(value, dict):
+        return {
+            k: storable(v, depth + 1) for k, v in value.items()
+            if isinstance(k, str) and "\x00" not in k and "." not in k and not k.startswith("$")
+        }
+    if isinstance(value, list):
+        return [storable(v, depth + 1) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    return None

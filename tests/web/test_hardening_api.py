@@ -243,3 +243,23 @@ def test_a_half_deleted_providers_name_says_how_to_finish(app, admin) -> None:
     assert admin.delete(f"/api/llm/providers/{provider['id']}").status_code == 200
     assert admin.post("/api/llm/providers",
                       json={"name": "Local", "providerType": "ollama"}).status_code == 201
+
+
+def test_odd_provider_data_from_discovery_can_be_registered(admin, requests_mock) -> None:
+    """Provider values a database cannot store (a huge integer) or JSON cannot carry (NaN)
+    are dropped from discovery, so sending the discovered items back registers them."""
+    requests_mock.get(
+        "http://odd.example/v1/models",
+        text='{"data": [{"id": "m1", "object": "model", "owned_by": "x", '
+             '"created": 100000000000000000000000000000, "max_model_len": 8192}, '
+             '{"id": "m2", "object": "model", "created": NaN}]}',
+        headers={"Content-Type": "application/json"},
+    )
+    provider = make_provider(admin, "openai_compatible", "odd", baseUrl="http://odd.example/v1")
+    found = admin.get(f"/api/llm/providers/{provider['id']}/discover")
+    assert found.status_code == 200, found.json
+    items = strict_json(found.get_data(as_text=True))["data"]
+    assert {i["providerModelId"] for i in items} == {"m1", "m2"}
+    assert all(i["meta"]["raw"].get("created") is None for i in items)
+    res = admin.post("/api/llm/models", json={"providerId": provider["id"], "models": items})
+    assert res.status_code == 201, res.json
