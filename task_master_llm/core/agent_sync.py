@@ -20,7 +20,7 @@ from bson import ObjectId
 from task_master_llm.config import TalonSettings
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.errors import LlmRegistryError
-from task_master_llm.store import AgentStore, ModelStore, ProviderStore, utcnow
+from task_master_llm.store import AgentStore, ModelStore, ProviderStore, maybe_object_id, utcnow
 from task_master_llm.talon import (
     DISABLED_MESSAGE,
     SyncOutcome,
@@ -117,11 +117,15 @@ class AgentSync:
 
     def lookup(self, docs: list[dict[str, Any]]) -> Lookup:
         """Fetch what :meth:`payload` needs for all of ``docs`` in two queries."""
-        wanted = [d["modelId"] for d in docs if d.get("modelId")]
+        raw = [d["modelId"] for d in docs if d.get("modelId")]
         for doc in docs:
             ids = doc.get("fallbackModelIds")
-            wanted += ids if isinstance(ids, list) else []
+            raw += ids if isinstance(ids, list) else []
+        # a host may store an id as its text: read it as find() would
+        wanted = [oid for oid in map(maybe_object_id, raw) if oid is not None]
         models = self.models.by_ids(wanted)
+        models.update({value: models[oid] for value in raw
+                       if (oid := maybe_object_id(value)) in models and value != oid})
         providers = self.providers.by_ids([m["providerId"] for m in models.values()])
         return Lookup(models, providers)
 
@@ -133,24 +137,21 @@ class AgentSync:
         blank = "" if put else None
         credentials: dict[str, str]
         version: int | None = None
+        if lookup is None:
+            lookup = self.lookup([dict(doc)])
         if doc.get("modelId"):
-            model = (lookup.models.get(doc["modelId"]) if lookup is not None
-                     else self.models.find(doc["modelId"]))
+            model = lookup.models.get(doc["modelId"])
             if model is None:
                 return Payload({}, "The agent's model is no longer registered; choose another "
                                "model (PATCH modelId).")
-            provider = (lookup.providers.get(model["providerId"]) if lookup is not None
-                        else self.providers.find(model["providerId"]))
+            provider = lookup.providers.get(model["providerId"])
             if provider is None or provider.get("deleting"):
                 return Payload({}, f"The provider of model {model['providerModelId']!r} was "
                                "deleted; choose another model for this agent.")
             try:
-                if lookup is None:
-                    adapter = self.credentials.adapter_for(provider)
-                else:
-                    if provider["_id"] not in lookup.adapters:
-                        lookup.adapters[provider["_id"]] = self.credentials.adapter_for(provider)
-                    adapter = lookup.adapters[provider["_id"]]
+                if provider["_id"] not in lookup.adapters:  # one decryption per provider
+                    lookup.adapters[provider["_id"]] = self.credentials.adapter_for(provider)
+                adapter = lookup.adapters[provider["_id"]]
             except LlmRegistryError as exc:  # e.g. a key that no longer decrypts
                 return Payload({}, exc.message)
             credentials = adapter.talon_credentials(model["providerModelId"])
@@ -182,19 +183,17 @@ class AgentSync:
         )
         return Payload(body, None, version)
 
-    def _fallbacks(self, doc: Mapping[str, Any], lookup: Lookup | None) -> list[str]:
+    def _fallbacks(self, doc: Mapping[str, Any], lookup: Lookup) -> list[str]:
         """The fallback model strings: the registered ``fallbackModelIds`` that are still
         usable, else the JavaScript Task Master's ``fallbackModel``."""
         ids = doc.get("fallbackModelIds")
         if isinstance(ids, list) and ids:
             out = []
             for model_id in ids:
-                model = (lookup.models.get(model_id) if lookup is not None
-                         else self.models.find(model_id))
+                model = lookup.models.get(model_id)
                 if model is None or not model.get("enabled") or model.get("deleting"):
                     continue
-                provider = (lookup.providers.get(model["providerId"]) if lookup is not None
-                            else self.providers.find(model["providerId"]))
+                provider = lookup.providers.get(model["providerId"])
                 if provider is None or provider.get("deleting"):
                     continue
                 prefix = self.settings.model_prefix(provider["providerType"])

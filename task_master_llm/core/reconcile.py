@@ -153,13 +153,17 @@ class Reconciler:
             return report
         self._credentials(report, everything=everything)
         docs = self.agent_store.all() if everything else self.owed_agents()
-        for state in self.agents.sync_many(docs):
-            status = state["status"]
-            setattr(report, status, getattr(report, status, 0) + 1)
+        self._push(report, docs)
         # after the pushes: a JavaScript-era agent given a new id queues its old one
         self._deletes(report)
         log.info("sync-agents: %s", report.summary())
         return report
+
+    def _push(self, report: SyncReport, docs: list[dict[str, Any]]) -> None:
+        """PUT these agents and count the outcomes."""
+        for state in self.agents.sync_many(docs):
+            status = state["status"]
+            setattr(report, status, getattr(report, status, 0) + 1)
 
     def _credentials(self, report: SyncReport, *, everything: bool) -> None:
         holders = self.gateway.holders()
@@ -281,9 +285,7 @@ class Reconciler:
         self._credentials(pushed, everything=True)
         names = set(report.drifted) | set(report.missing)
         docs = [d for d in self.agent_store.all() if str(d.get("name") or d["_id"]) in names]
-        for state in self.agents.sync_many(docs):
-            status = state["status"]
-            setattr(pushed, status, getattr(pushed, status, 0) + 1)
+        self._push(pushed, docs)
         self._deletes(pushed)
         return pushed
 

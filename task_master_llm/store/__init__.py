@@ -5,7 +5,14 @@ encrypted key (:mod:`~task_master_llm.store.keys`) and the summaries one record 
 another (:mod:`~task_master_llm.store.summaries`)."""
 
 from task_master_llm.store.agents import AgentStore
-from task_master_llm.store.base import iso, maybe_object_id, parse_object_id, storable, utcnow
+from task_master_llm.store.base import (
+    iso,
+    maybe_object_id,
+    parse_object_id,
+    storable,
+    storable_problem,
+    utcnow,
+)
 from task_master_llm.store.models import ModelStore
 from task_master_llm.store.providers import ProviderStore
 from task_master_llm.store.summaries import PROVIDER_SUMMARY, model_string, provider_summary
@@ -21,5 +28,6 @@ __all__ = [
     "parse_object_id",
     "provider_summary",
     "storable",
+    "storable_problem",
     "utcnow",
 ]

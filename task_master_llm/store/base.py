@@ -72,6 +72,37 @@ MAX_STORED_DEPTH = 8
 _INT64 = (-(2**63), 2**63 - 1)
 
 
+def storable_problem(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` cannot be stored as it is (the rules :func:`storable` applies by
+    dropping), or None when it can."""
+    if depth > MAX_STORED_DEPTH:
+        return f"Nested deeper than {MAX_STORED_DEPTH} levels."
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _storable_key(key):
+                return "Keys may not contain NUL or '.', nor start with '$'."
+            problem = storable_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, list):
+        return next((p for p in (storable_problem(v, depth + 1) for v in value) if p), None)
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        return "Integers must fit in 8 bytes."
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Numbers must be finite."
+    if isinstance(value, str) and "\x00" in value:
+        return "Text may not contain NUL."
+    return None
+
+
+def _storable_key(key: Any) -> bool:
+    return isinstance(key, str) and "\x00" not in key and "." not in key \
+        and not key.startswith("$")
+
+
 def storable(value: Any, depth: int = 0) -> Any:
     """Provider data made storable and strict-JSON: keys with NUL, ``.`` or a leading ``$``,
     integers beyond 8 bytes, non-finite numbers and what nests deeper than
@@ -79,10 +110,7 @@ def storable(value: Any, depth: int = 0) -> Any:
     if depth > MAX_STORED_DEPTH:
         return None
     if isinstance(value, dict):
-        return {
-            k: storable(v, depth + 1) for k, v in value.items()
-            if isinstance(k, str) and "\x00" not in k and "." not in k and not k.startswith("$")
-        }
+        return {k: storable(v, depth + 1) for k, v in value.items() if _storable_key(k)}
     if isinstance(value, list):
         return [storable(v, depth + 1) for v in value]
     if isinstance(value, bool) or value is None:

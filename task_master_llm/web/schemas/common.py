@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import Any, ClassVar
@@ -11,12 +10,9 @@ from marshmallow import Schema, fields, pre_load
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from task_master_llm.errors import ValidationError
-from task_master_llm.store import iso
+from task_master_llm.store import iso, storable_problem
 
 _HEX24 = re.compile(r"[0-9a-fA-F]{24}")
-#: how deep a stored JSON value (a model's ``meta``) may nest
-MAX_META_DEPTH = 8
-_INT64 = (-(2**63), 2**63 - 1)
 
 
 class ObjectIdField(fields.String):
@@ -117,34 +113,8 @@ def load_body(schema: Schema, data: Any) -> dict[str, Any]:
 
 def storable_json(value: Any) -> None:
     """A marshmallow validator: ``value`` can be stored in MongoDB as it is (nesting at most
-    :data:`MAX_META_DEPTH`, keys without NUL, a leading ``$`` or a ``.``, integers that fit
-    in 8 bytes, finite numbers)."""
-    problem = _storable_problem(value, 0)
+    :data:`~task_master_llm.store.base.MAX_STORED_DEPTH` levels, keys without NUL, a leading
+    ``$`` or a ``.``, integers that fit in 8 bytes, finite numbers, text without NUL)."""
+    problem = storable_problem(value)
     if problem:
         raise MarshmallowValidationError(problem)
-
-
-def _storable_problem(value: Any, depth: int) -> str | None:
-    if depth > MAX_META_DEPTH:
-        return f"Nested deeper than {MAX_META_DEPTH} levels."
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str) or "\x00" in key or key.startswith("$") or "." in key:
-                return "Keys may not contain NUL or '.', nor start with '$'."
-            problem = _storable_problem(item, depth + 1)
-            if problem:
-                return problem
-    elif isinstance(value, list):
-        for item in value:
-            problem = _storable_problem(item, depth + 1)
-            if problem:
-                return problem
-    elif isinstance(value, bool) or value is None:
-        return None
-    elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
-        return "Integers must fit in 8 bytes."
-    elif isinstance(value, float) and not math.isfinite(value):
-        return "Numbers must be finite."
-    elif isinstance(value, str) and "\x00" in value:
-        return "Text may not contain NUL."
-    return None
