@@ -13,12 +13,14 @@ import requests
 from standins.talon import TALON_DEMO_TOKEN, TalonServer
 from task_master_llm.talon import (
     DISABLED_MESSAGE,
-    RANDOM_BATCH,
-    SEQUENTIAL_IDS,
     SyncOutcome,
     TalonClient,
     _gateway_message,
     build_payload,
+)
+from task_master_llm.talon_ids import (
+    RANDOM_BATCH,
+    SEQUENTIAL_IDS,
     slugify,
     talon_id_batches,
     talon_id_for,

@@ -35,7 +35,8 @@ from task_master_llm.store import (
     utcnow,
 )
 from task_master_llm.store.tombstones import TombstoneStore
-from task_master_llm.talon import TALON_ID_PATTERN, SyncOutcome, talon_id_batches
+from task_master_llm.talon import SyncOutcome
+from task_master_llm.talon_ids import TALON_ID_PATTERN, talon_id_batches
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +414,7 @@ class AgentService:
         """Free gateway ids for ``name``, one per try (at most ``_TALON_ID_ATTEMPTS``): the
         caller adds to ``taken`` an id it then lost to a race (the unique index settles
         those). Each try checks at most ``_ID_ROUNDS`` batches of candidates
-        (:func:`~task_master_llm.talon.talon_id_batches`) with two queries per batch, so
+        (:func:`~task_master_llm.talon_ids.talon_id_batches`) with two queries per batch, so
         the cost does not grow with the number of agents whose names slug alike."""
         for _ in range(_TALON_ID_ATTEMPTS):
             candidate = self._free_talon_id(name, taken)

@@ -15,7 +15,7 @@ from pymongo.database import Database
 from task_master_llm.config import load_settings
 from task_master_llm.core.services import Services, build_services
 from task_master_llm.errors import Conflict
-from task_master_llm.talon import SEQUENTIAL_IDS
+from task_master_llm.talon_ids import SEQUENTIAL_IDS
 from tests.support import TEST_KEY
 
 RANDOM_ID = re.compile(r"agent-[0-9a-f]{6}")
@@ -153,7 +153,7 @@ def test_when_every_candidate_is_taken_the_create_stops(
     services, commands = watched
     crowd(db, SEQUENTIAL_IDS)
     db.Agent.insert_one({"name": "☂", "talonId": "agent-000000"})
-    monkeypatch.setattr("task_master_llm.talon.secrets.token_hex", lambda n: "000000")
+    monkeypatch.setattr("task_master_llm.talon_ids.secrets.token_hex", lambda n: "000000")
     commands.sent.clear()
     with pytest.raises(Conflict, match="unique Talon id"):
         services.agents.create({"name": "☃", "model": "openai/gpt-4o"})
