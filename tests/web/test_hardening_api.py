@@ -164,6 +164,36 @@ def test_ids_are_24_ascii_hex_digits(member, bad) -> None:
     assert res.status_code == 400 and "modelId" in res.json["error"]["fields"]
 
 
+@pytest.mark.parametrize("path", ["/api/llm/nope", "/api/llm/providers/x/y/z", "/api/agents/a/b",
+                                  "/api/llm"])
+def test_unrouted_paths_under_the_api_are_json(anon, path) -> None:
+    res = anon.get(path)
+    assert res.status_code == 404 and res.is_json, res.get_data(as_text=True)[:80]
+    assert res.json["error"]["code"] == "not_found"
+    assert res.headers["Cache-Control"] == "no-store"
+
+
+def test_a_wrong_method_under_the_api_is_a_json_405(admin) -> None:
+    res = admin.put("/api/llm/openapi.json", json={})
+    assert res.status_code == 405 and res.is_json
+    assert res.json["error"]["code"] == "method_not_allowed"
+    assert "GET" in res.headers["Allow"]
+
+
+def test_the_hosts_own_404s_stay_the_hosts(db) -> None:
+    app = make_app(db)
+
+    @app.errorhandler(404)
+    def host_not_found(exc):
+        return "host says no", 404
+
+    client = app.test_client()
+    for path in ("/nope", "/api/llmx", "/api/other"):
+        res = client.get(path)
+        assert res.status_code == 404 and res.get_data(as_text=True) == "host says no", path
+    assert client.get("/api/llm/nope").is_json
+
+
 # --- 15. an unreachable database ----------------------------------------------------------------
 
 def test_an_unreachable_database_is_a_503(app, admin) -> None:

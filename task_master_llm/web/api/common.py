@@ -28,7 +28,12 @@ from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from marshmallow import Schema
 from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+)
 
 from task_master_llm.config import Settings
 from task_master_llm.core.services import Services
@@ -355,6 +360,30 @@ def no_store(response: Response) -> Response:
     return response
 
 
+def unrouted_api_answer(prefixes: tuple[str, ...]) -> Callable[[], Response | None]:
+    """An app-level ``before_request`` hook: a path under one of ``prefixes`` that no
+    route matches (404), or matches with another method (405), gets the API's JSON error
+    instead of the host's HTML page. Routing failures happen before any blueprint is
+    known, so a blueprint's handler never sees them; a hook leaves the host's own error
+    handlers alone for every other path."""
+    roots = tuple(root for root in (prefix.rstrip("/") for prefix in prefixes) if root)
+
+    def answer() -> Response | None:
+        exc = request.routing_exception
+        if request.url_rule is not None or not isinstance(exc, (NotFound, MethodNotAllowed)):
+            return None
+        path = request.path
+        if not any(path == root or path.startswith(root + "/") for root in roots):
+            return None
+        response, status = handle_error(exc)
+        response.status_code = status
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return no_store(response)
+
+    return answer
+
+
 def install_error_handler(bp: Blueprint) -> None:
     """Scope the JSON error handler and the form guard to one blueprint (never the
     host's routes)."""
@@ -371,6 +400,7 @@ __all__ = [
     "facts_of",
     "handle_error",
     "install_error_handler",
+    "unrouted_api_answer",
     "json_body",
     "ok",
 ]
