@@ -24,6 +24,7 @@ import requests
 
 from task_master_llm.net.failures import NetworkKind, classify
 from task_master_llm.net.limits import (
+    AnswerStalled,
     Deadline,
     DeadlineExceeded,
     ResponseTooLarge,
@@ -257,6 +258,12 @@ class TalonClient:
                 return SyncOutcome("failed", self._too_slow()), None
             except ResponseTooLarge as exc:
                 return SyncOutcome("failed", self._too_large(exc.limit, listing)), None
+            except AnswerStalled as exc:
+                return SyncOutcome("failed", (
+                    f"The Talon gateway at {self.base_url} answered too slowly: its answer "
+                    f"stalled for more than {exc.seconds:g} s (read timeout). Is it "
+                    "overloaded? Retry later."
+                )), None
             except requests.RequestException as exc:
                 if deadline.expired:
                     return SyncOutcome("failed", self._too_slow()), None

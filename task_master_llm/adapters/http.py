@@ -36,6 +36,7 @@ import requests
 from task_master_llm.errors import ProviderError
 from task_master_llm.net.failures import classify
 from task_master_llm.net.limits import (
+    AnswerStalled,
     Deadline,
     DeadlineExceeded,
     ResponseTooLarge,
@@ -205,6 +206,12 @@ class ProviderHttp:
             raise self.too_slow() from None
         except ResponseTooLarge as exc:
             raise self.too_large(exc.limit) from None
+        except AnswerStalled as exc:
+            raise ProviderError(
+                f"{self.provider} answered too slowly (its answer from {self.host} stalled "
+                f"for more than {exc.seconds:g} s) - try again later.",
+                error_kind="timeout",
+            ) from None
         except requests.RequestException as exc:
             raise self._transport_error(exc, response.url or self.base_url) from None
 

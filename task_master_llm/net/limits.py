@@ -28,6 +28,8 @@ import requests
 import urllib3.exceptions
 import urllib3.response
 
+from task_master_llm.net.failures import classify
+
 #: Bytes read per chunk: the most a body can overshoot its cap by while it is read.
 CHUNK_BYTES = 64 * 1024
 #: Below this many seconds left, a call is not started (it could not finish).
@@ -39,6 +41,14 @@ class DeadlineExceeded(Exception):
 
     def __init__(self, seconds: float) -> None:
         super().__init__(f"no complete answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+class AnswerStalled(Exception):
+    """The answer had begun, then no byte came for a whole read timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the answer stalled for more than {seconds:g} s")
         self.seconds = seconds
 
 
@@ -101,9 +111,9 @@ def read_body(
     cap; the response is closed whatever happens (its connection is not reused after a
     cut). The decoded body counts (a compressed bomb is cut like a plain one).
 
-    Raises :class:`DeadlineExceeded`, :class:`ResponseTooLarge`, or a
-    ``requests.ConnectionError`` wrapping what the transport raised (classify it with
-    :func:`task_master_llm.net.failures.classify`).
+    Raises :class:`DeadlineExceeded`, :class:`ResponseTooLarge`, :class:`AnswerStalled`
+    (a read timeout between chunks), or a ``requests.ConnectionError`` wrapping what the
+    transport raised (classify it with :func:`task_master_llm.net.failures.classify`).
     """
     try:
         declared = response.headers.get("Content-Length", "")
@@ -126,6 +136,8 @@ def read_body(
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 if deadline.expired:
                     raise DeadlineExceeded(deadline.seconds) from None
+                if classify(requests.ConnectionError(exc)) == "read_timeout":
+                    raise AnswerStalled(read_timeout) from None
                 raise requests.ConnectionError(exc) from None
             if not chunk:
                 break
@@ -156,6 +168,7 @@ def _socket_of(raw: Any) -> socket.socket | None:
 
 __all__ = [
     "CHUNK_BYTES",
+    "AnswerStalled",
     "Deadline",
     "DeadlineExceeded",
     "ResponseTooLarge",
