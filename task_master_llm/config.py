@@ -64,9 +64,13 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS": (True, "bool"),
     "TASK_MASTER_LLM_DISCOVERY_CONCURRENCY": (8, "int"),
     "TASK_MASTER_LLM_MAX_BODY_BYTES": (4 * 1024 * 1024, "int"),
+    "TASK_MASTER_LLM_HTTP_DEADLINE": (30.0, "float"),
+    "TASK_MASTER_LLM_MAX_RESPONSE_BYTES": (2 * 1024 * 1024, "int"),
+    "TASK_MASTER_LLM_MAX_LISTING_BYTES": (20 * 1024 * 1024, "int"),
     "TALON_GATEWAY_URL": (None, "str"),
     "TALON_GATEWAY_TOKEN": (None, "str"),
     "TASK_MASTER_LLM_TALON_TIMEOUT": (10.0, "float"),
+    "TASK_MASTER_LLM_TALON_DEADLINE": (20.0, "float"),
     "TALON_CREDENTIALS": ("both", "str"),
     "TALON_RESERVED_IDS": ("jarvis,main", "str"),
     "TALON_MODEL_PREFIXES": (None, "str"),
@@ -156,6 +160,11 @@ class TalonSettings:
     token: str | None = field(repr=False)
     timeout: float
     connect_timeout: float
+    #: seconds one gateway call may take in all, whatever the gateway's pace
+    deadline: float = 20.0
+    #: the size cap of a gateway answer, and of a listing (GET /v1/agents)
+    max_response_bytes: int = 2 * 1024 * 1024
+    max_listing_bytes: int = 20 * 1024 * 1024
     #: where agents get their provider's key: "both" (agent body and credential store),
     #: "gateway" (credential store only) or "agent" (agent body only)
     credentials: CredentialsMode = "both"
@@ -264,6 +273,9 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
     parse_previous_keys(values["LLM_ENCRYPTION_KEY_PREVIOUS"])
     is_admin = values["TASK_MASTER_LLM_IS_ADMIN"]
     talon_timeout = values["TASK_MASTER_LLM_TALON_TIMEOUT"]
+    for key in ("TASK_MASTER_LLM_MAX_RESPONSE_BYTES", "TASK_MASTER_LLM_MAX_LISTING_BYTES"):
+        if values[key] < 1024:
+            raise ConfigurationError(f"{key} must be at least 1024 (bytes).")
     return Settings(
         values=values,
         encryption_key=values["LLM_ENCRYPTION_KEY"],
@@ -291,12 +303,18 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             max_retry_after=values["TASK_MASTER_LLM_MAX_RETRY_AFTER"],
             allow_private_networks=values["TASK_MASTER_LLM_ALLOW_PRIVATE_NETWORKS"],
             show_concurrency=values["TASK_MASTER_LLM_DISCOVERY_CONCURRENCY"] or 1,
+            deadline=values["TASK_MASTER_LLM_HTTP_DEADLINE"],
+            max_response_bytes=values["TASK_MASTER_LLM_MAX_RESPONSE_BYTES"],
+            max_listing_bytes=values["TASK_MASTER_LLM_MAX_LISTING_BYTES"],
         ),
         talon=TalonSettings(
             url=talon,
             token=values["TALON_GATEWAY_TOKEN"],
             timeout=talon_timeout,
             connect_timeout=min(values["TASK_MASTER_LLM_CONNECT_TIMEOUT"], talon_timeout),
+            deadline=values["TASK_MASTER_LLM_TALON_DEADLINE"],
+            max_response_bytes=values["TASK_MASTER_LLM_MAX_RESPONSE_BYTES"],
+            max_listing_bytes=values["TASK_MASTER_LLM_MAX_LISTING_BYTES"],
             credentials=_credentials_mode(values["TALON_CREDENTIALS"]),
             reserved_ids=frozenset(
                 i.strip() for i in (values["TALON_RESERVED_IDS"] or "").split(",") if i.strip()

@@ -23,6 +23,14 @@ from urllib.parse import urlsplit
 import requests
 
 from task_master_llm.net.failures import NetworkKind, classify
+from task_master_llm.net.limits import (
+    AnswerStalled,
+    Deadline,
+    DeadlineExceeded,
+    ResponseTooLarge,
+    format_bytes,
+    read_body,
+)
 from task_master_llm.net.redaction import redact
 from task_master_llm.net.settings import HttpSettings, SessionFactory
 from task_master_llm.net.transport import plain_session_factory
@@ -38,7 +46,8 @@ DISABLED_MESSAGE = "Talon sync is off: TALON_GATEWAY_URL is not set"
 #: Ids that can stand in a URL path as they are (the gateway does not decode ids): what a
 #: JavaScript-era agent's id must match to be read or deleted.
 ADDRESSABLE_ID = re.compile(r"[A-Za-z0-9._~-]{1,256}")
-#: The gateway's body limit; above it the gateway resets the connection.
+#: The gateway's limit on what we send; above it the gateway resets the connection.
+#: (What it sends back is capped by ``max_response_bytes``/``max_listing_bytes``.)
 MAX_BODY_BYTES = 1024 * 1024
 _MESSAGE_MAX = 200
 
@@ -72,6 +81,10 @@ class TalonClient:
     call returns a ``disabled`` outcome); ``token`` is ``TALON_GATEWAY_TOKEN``. One
     ``requests`` session is made per call with ``session_factory``, the same seam the
     adapters have (:class:`~task_master_llm.net.settings.HttpSettings`).
+
+    Each call (its one retry included) has a total ``deadline`` in seconds and its answer
+    a size cap (``max_listing_bytes`` for ``GET /v1/agents``, ``max_response_bytes`` for
+    the rest), enforced while the body streams (:mod:`task_master_llm.net.limits`).
     """
 
     def __init__(
@@ -81,6 +94,9 @@ class TalonClient:
         *,
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
+        deadline: float = 20.0,
+        max_response_bytes: int = 2 * 1024 * 1024,
+        max_listing_bytes: int = 20 * 1024 * 1024,
         session_factory: SessionFactory | None = None,
         reserved_ids: Collection[str] = RESERVED_IDS,
     ) -> None:
@@ -90,6 +106,9 @@ class TalonClient:
         self._token = token or None
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
+        self.max_listing_bytes = max_listing_bytes
         self._http = HttpSettings(connect_timeout=connect_timeout, read_timeout=read_timeout,
                                   session_factory=session_factory)
 
@@ -139,7 +158,7 @@ class TalonClient:
 
     def list_agents(self) -> Reading:
         """``GET /v1/agents``: every stored agent (``{"data": [...]}``) in one call."""
-        reading = self._read("/v1/agents")
+        reading = self._read("/v1/agents", listing=True)
         body = reading.body
         if reading.outcome.ok and not (isinstance(body, dict) and isinstance(body.get("data"),
                                                                               list)):
@@ -198,11 +217,11 @@ class TalonClient:
                 f" ({outcome.error})" if outcome.error else "")
         return outcome
 
-    def _read(self, path: str, *, missing_ok: bool = False) -> Reading:
+    def _read(self, path: str, *, missing_ok: bool = False, listing: bool = False) -> Reading:
         if not self.enabled:
             return Reading(SyncOutcome("disabled", DISABLED_MESSAGE))
         outcome, body = self._exchange("GET", path, None, _secrets(None, self._token),
-                                       missing_ok=missing_ok)
+                                       missing_ok=missing_ok, listing=listing)
         return Reading(outcome, body)
 
     def _exchange(
@@ -213,6 +232,7 @@ class TalonClient:
         secrets: list[str],
         *,
         missing_ok: bool = False,
+        listing: bool = False,
     ) -> tuple[SyncOutcome, Any]:
         headers = {"Accept": "application/json", "User-Agent": f"task-master-llm/{__version__}"}
         if data is not None:
@@ -220,15 +240,33 @@ class TalonClient:
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         url = self.base_url + path
+        deadline = Deadline(self.deadline)  # for the call, its retry included
+        limit = self.max_listing_bytes if listing else self.max_response_bytes
         for attempt in (1, 2):
             session = (self._http.session_factory or plain_session_factory)(self._http)
             try:
                 response = session.request(
                     method, url, data=data, headers=headers, allow_redirects=False,
-                    timeout=(self.connect_timeout, self.read_timeout),
+                    timeout=deadline.timeouts(self.connect_timeout, self.read_timeout),
+                    stream=True,
                 )
-                status, text = response.status_code, response.text
+                status = response.status_code
+                read_body(response, max_bytes=limit, deadline=deadline,
+                          read_timeout=self.read_timeout)
+                text = response.text
+            except DeadlineExceeded:
+                return SyncOutcome("failed", self._too_slow()), None
+            except ResponseTooLarge as exc:
+                return SyncOutcome("failed", self._too_large(exc.limit, listing)), None
+            except AnswerStalled as exc:
+                return SyncOutcome("failed", (
+                    f"The Talon gateway at {self.base_url} answered too slowly: its answer "
+                    f"stalled for more than {exc.seconds:g} s (read timeout). Is it "
+                    "overloaded? Retry later."
+                )), None
             except requests.RequestException as exc:
+                if deadline.expired:
+                    return SyncOutcome("failed", self._too_slow()), None
                 kind = classify(exc)
                 if kind == "reset" and attempt == 1:
                     continue  # one retry: a pooled or half-closed connection
@@ -278,6 +316,22 @@ class TalonClient:
             ), status)
         return SyncOutcome(
             "failed", f"{where} rejected the request with HTTP {status}{suffix}", status
+        )
+
+    def _too_slow(self) -> str:
+        return (
+            f"The Talon gateway at {self.base_url} answered too slowly: no complete answer "
+            f"within {self.deadline:g} s (TASK_MASTER_LLM_TALON_DEADLINE). Is it overloaded? "
+            "Retry later."
+        )
+
+    def _too_large(self, limit: int, listing: bool) -> str:
+        setting = ("TASK_MASTER_LLM_MAX_LISTING_BYTES" if listing
+                   else "TASK_MASTER_LLM_MAX_RESPONSE_BYTES")
+        return (
+            f"The Talon gateway at {self.base_url} sent more than {format_bytes(limit)}; the "
+            f"answer was cut there. Is TALON_GATEWAY_URL the gateway? ({setting} sets the "
+            "limit.)"
         )
 
     def _network_message(self, kind: NetworkKind) -> str:

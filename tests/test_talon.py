@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -399,3 +400,50 @@ def test_talon_error_echoing_a_glued_key_fragment_is_redacted() -> None:
     text = '{"error": "field apiKey=' + LONG_KEY[:30] + ' is not allowed"}'
     message = _gateway_message(text, [LONG_KEY])
     assert LONG_KEY[:12] not in message and "not allowed" in message
+
+
+class TestBounds:
+    """Each gateway call has a total deadline and its answer a size cap."""
+
+    def test_trickling_gateway_is_too_slow_at_the_deadline(self, talon: TalonServer) -> None:
+        talon.mode, talon.trickle_seconds = "trickle", 0.05
+        client = TalonClient(talon.base_url, TALON_DEMO_TOKEN, read_timeout=1, deadline=0.5)
+        started = time.monotonic()
+        outcome = client.create(payload())
+        elapsed = time.monotonic() - started
+        assert outcome.status == "failed"
+        assert outcome.error == (
+            f"The Talon gateway at {talon.base_url} answered too slowly: no complete answer "
+            "within 0.5 s (TASK_MASTER_LLM_TALON_DEADLINE). Is it overloaded? Retry later.")
+        assert elapsed < 0.5 + 1
+
+    def test_stalled_answer_is_too_slow_not_unreachable(self, talon: TalonServer) -> None:
+        talon.mode, talon.trickle_seconds = "trickle", 0.6
+        client = TalonClient(talon.base_url, TALON_DEMO_TOKEN, read_timeout=0.2, deadline=5)
+        outcome = client.create(payload())
+        assert outcome.status == "failed"
+        assert "answered too slowly: its answer stalled for more than 0.2 s" in outcome.error
+        assert "could not be reached" not in outcome.error
+
+    def test_endless_listing_is_cut_at_the_listing_cap(self, talon: TalonServer) -> None:
+        client = TalonClient(talon.base_url, TALON_DEMO_TOKEN, max_listing_bytes=256 * 1024)
+        talon.mode = "endless"
+        reading = client.list_agents()
+        assert reading.outcome.status == "failed" and reading.body is None
+        assert reading.outcome.error is not None
+        assert reading.outcome.error.startswith(
+            f"The Talon gateway at {talon.base_url} sent more than 256 KB")
+        assert "TASK_MASTER_LLM_MAX_LISTING_BYTES" in reading.outcome.error
+        assert talon.endless_sent < 16 * 1024 * 1024, "the client stopped reading at the cap"
+
+    def test_listing_has_the_larger_cap(self, talon: TalonServer) -> None:
+        client = TalonClient(talon.base_url, TALON_DEMO_TOKEN, max_response_bytes=2048,
+                             max_listing_bytes=1024 * 1024)
+        soul = "Be thorough. " * 400  # the echo of the agent is ~5 KB
+        created = client.create(payload(soul=soul))
+        assert created.status == "failed"
+        assert "sent more than 2 KB" in (created.error or "")
+        assert "TASK_MASTER_LLM_MAX_RESPONSE_BYTES" in (created.error or "")
+        listed = client.list_agents()
+        assert listed.outcome.ok
+        assert "scout" in {a["id"] for a in listed.body["data"]}

@@ -8,7 +8,10 @@ thread. Subclasses implement :meth:`FakeServer.route` (and usually :meth:`auth_e
 - ``fail_next(n, status, retry_after)``: the next ``n`` requests fail with that status;
 - ``mode``: ``"normal"``, ``"slow"`` (sleep ``slow_seconds`` before answering),
   ``"reset"`` (close the connection without a response), ``"html"`` (200 with an HTML
-  page), ``"malformed"`` (200 with truncated JSON).
+  page), ``"malformed"`` (200 with truncated JSON), ``"trickle"`` (the real answer,
+  headers at once, then its body one byte every ``trickle_seconds``), ``"endless"``
+  (200 JSON headers, then a chunked body that never ends: until the client hangs up,
+  the server stops, or ``ENDLESS_LIMIT`` bytes).
 
 Every knob is thread-safe and can be changed while the server runs. ``stop()`` then
 ``start()`` (or ``down()`` / ``up()``) restarts on the same port, and stopping also cuts
@@ -33,7 +36,9 @@ from standins.providers._messages import RecordedRequest, Reply, Request
 
 #: Header names whose values never enter the request log.
 SECRET_HEADERS = frozenset({"authorization", "x-goog-api-key", "x-api-key", "api-key"})
-MODES = ("normal", "slow", "reset", "html", "malformed")
+MODES = ("normal", "slow", "reset", "html", "malformed", "trickle", "endless")
+#: the most an ``endless`` body sends before it ends after all (so no test can hang on it)
+ENDLESS_LIMIT = 1024**3
 HTML_PAGE = (
     "<!DOCTYPE html><html><head><title>Sign in</title></head>"
     "<body><h1>Please sign in</h1><p>This is a captive portal, not an API.</p></body></html>"
@@ -95,6 +100,7 @@ class FakeServer:
         valid_keys: Iterable[str] | None = None,
         latency: float = 0.0,
         slow_seconds: float = 30.0,
+        trickle_seconds: float = 1.0,
         mode: str = "normal",
         max_log: int = 10_000,
     ) -> None:
@@ -103,6 +109,8 @@ class FakeServer:
         self._valid_keys = set(valid_keys) if valid_keys is not None else {self.DEMO_KEY}
         self._latency = latency
         self._slow_seconds = slow_seconds
+        self._trickle_seconds = trickle_seconds
+        self._endless_sent = 0
         self._mode = "normal"
         self.mode = mode
         self._fail: list[tuple[int, float | None]] = []
@@ -222,8 +230,25 @@ class FakeServer:
             self._slow_seconds = float(seconds)
 
     @property
+    def trickle_seconds(self) -> float:
+        """How long ``"trickle"`` mode waits between the bytes of a body."""
+        with self._lock:
+            return self._trickle_seconds
+
+    @trickle_seconds.setter
+    def trickle_seconds(self, seconds: float) -> None:
+        with self._lock:
+            self._trickle_seconds = float(seconds)
+
+    @property
+    def endless_sent(self) -> int:
+        """Bytes of ``"endless"`` bodies sent so far (what the clients were offered)."""
+        with self._lock:
+            return self._endless_sent
+
+    @property
     def mode(self) -> str:
-        """One of ``normal``, ``slow``, ``reset``, ``html``, ``malformed``."""
+        """One of :data:`MODES`."""
         with self._lock:
             return self._mode
 
@@ -308,6 +333,7 @@ class FakeServer:
         with self._lock:
             self._log.append(record)
             latency, mode, slow = self._latency, self._mode, self._slow_seconds
+            trickle = self._trickle_seconds
             failure = self._fail.pop(0) if self._fail else None
             stopping = self._stopping
         if latency and stopping.wait(latency):
@@ -320,6 +346,8 @@ class FakeServer:
             return _send(handler, Reply(200, HTML_PAGE.encode(), content_type="text/html"))
         if mode == "malformed":
             return _send(handler, Reply(200, b'{"data": [{"id": "gpt-4o", "obj'))
+        if mode == "endless":
+            return self._send_endless(handler, stopping)
         if failure is not None:
             status, retry_after = failure
             reply = Reply(status, self.error_body(status, _reason(status)))
@@ -335,10 +363,33 @@ class FakeServer:
             reply = self.route(request)
         except Exception as exc:  # a bug in a fake must still answer something
             reply = Reply(500, self.error_body(500, f"fake server error: {type(exc).__name__}"))
+        if mode == "trickle":
+            return _send(handler, reply, trickle=trickle, stopping=stopping)
         _send(handler, reply)
 
+    def _send_endless(self, handler: _Handler, stopping: threading.Event) -> None:
+        """200 JSON whose chunked body never ends (a list that keeps growing)."""
+        piece = b'{"id": "endless-model", "object": "model"},' * 1500  # ~64 KB
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json; charset=utf-8")
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            handler.wfile.write(b'%x\r\n{"data": [\r\n' % len(b'{"data": ['))
+            sent = 0
+            while sent < ENDLESS_LIMIT and not stopping.is_set():
+                handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                sent += len(piece)
+                with self._lock:
+                    self._endless_sent += len(piece)
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass
+        handler.close_connection = True
 
-def _send(handler: _Handler, reply: Reply) -> None:
+
+def _send(handler: _Handler, reply: Reply, *, trickle: float | None = None,
+          stopping: threading.Event | None = None) -> None:
     if isinstance(reply.body, bytes):
         payload = reply.body
     elif isinstance(reply.body, str):
@@ -355,8 +406,18 @@ def _send(handler: _Handler, reply: Reply) -> None:
             handler.send_header(key, value)
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
-        if handler.command != "HEAD":
+        if handler.command == "HEAD":
+            return
+        if trickle is None or stopping is None:
             handler.wfile.write(payload)
+            return
+        handler.wfile.flush()
+        for index in range(len(payload)):  # one byte at a time, until done or stopped
+            if stopping.wait(trickle):
+                handler.close_connection = True
+                return
+            handler.wfile.write(payload[index:index + 1])
+            handler.wfile.flush()
     except OSError:
         handler.close_connection = True
 

@@ -45,7 +45,9 @@ class OllamaServer(ModelServer):
 
     Extra knobs: ``require_key``, ``tags_include_capabilities`` (newer servers add
     ``capabilities`` and ``details.context_length`` to /api/tags), ``show_errors``
-    ({model name: HTTP status} for /api/show), ``models``.
+    ({model name: HTTP status} for /api/show), ``show_delay`` (seconds every /api/show
+    waits before answering: a server busy loading models; the wait ends when the server
+    stops), ``models``.
     """
 
     provider_type = "ollama"
@@ -59,6 +61,7 @@ class OllamaServer(ModelServer):
         require_key: bool = False,
         tags_include_capabilities: bool = False,
         show_errors: Mapping[str, int] | None = None,
+        show_delay: float = 0.0,
         **knobs: Any,
     ) -> None:
         super().__init__(**knobs)
@@ -66,7 +69,7 @@ class OllamaServer(ModelServer):
         self.require_key = require_key
         self.tags_include_capabilities = tags_include_capabilities
         self.show_errors = dict(show_errors or {})
-
+        self.show_delay = show_delay
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         """Ollama's ``{"error": "..."}`` shape."""
@@ -103,6 +106,10 @@ class OllamaServer(ModelServer):
         return entry
 
     def _show(self, request: Request) -> Reply:
+        with self._lock:
+            stopping = self._stopping
+        if self.show_delay and stopping.wait(self.show_delay):
+            return Reply(503, {"error": "server stopping"})
         try:
             body = request.json() or {}
         except ValueError:

@@ -84,7 +84,7 @@ class AnthropicAdapter(HttpProviderAdapter):
 
     def _list(self) -> list[DiscoveredModel]:
         found: list[DiscoveredModel] = []
-        with self.http() as http:
+        with self.http(listing=True) as http:
             after: str | None = None
             for _page in range(_MAX_PAGES):
                 params: dict[str, Any] = {"limit": 1000}

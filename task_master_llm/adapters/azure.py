@@ -75,7 +75,7 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
 
     def discover_models(self) -> list[DiscoveredModel]:
         """The configured deployment, described by its underlying model when known."""
-        with self.http() as http:
+        with self.http(listing=True) as http:
             listed = self._check_key(http)
             underlying, confirmed = self._deployment(http)
         raw: dict[str, Any] = {"deploymentId": self.deployment, "confirmed": confirmed}

@@ -47,6 +47,8 @@ class DiscoveredModel:
 
     ``meta`` records where each fact came from, e.g.
     ``{"sources": {"contextWindow": "provider", "inputCostPer1k": "models.dev"}, "raw": {...}}``.
+    ``details_missing`` says the provider listed the model but its details (Ollama's
+    ``/api/show``) did not arrive, in time or at all; ``note`` says why, for the admin.
     """
 
     provider_model_id: str
@@ -56,6 +58,8 @@ class DiscoveredModel:
     input_cost_per_1k: float | None = None
     output_cost_per_1k: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    details_missing: bool = False
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -70,8 +70,9 @@ class HttpProviderAdapter(ProviderAdapter):
 
     # --- shared behaviour --------------------------------------------------------------
 
-    def http(self) -> ProviderHttp:
-        """A fresh client (one session) for one operation."""
+    def http(self, *, listing: bool = False) -> ProviderHttp:
+        """A fresh client (one session, one deadline) for one operation; ``listing``
+        (discovery) gives its bodies the larger cap."""
         return ProviderHttp(
             provider=self.display_name,
             base_url=self.base_url,
@@ -80,6 +81,7 @@ class HttpProviderAdapter(ProviderAdapter):
             classify=self.classify,
             retry_hint=lambda response: self.retry_hint(_json_or_none(response), response),
             refused_hint=self.refused_hint,
+            listing=listing,
         )
 
     def test_connection(self) -> ConnectionResult:
@@ -217,7 +219,8 @@ def error_dict(body: Any) -> dict[str, Any]:
 
 
 def items_of(body: Any, key: str, http: ProviderHttp, *, id_key: str) -> list[dict[str, Any]]:
-    """The objects in ``body[key]`` that have a non-blank string ``id_key``.
+    """The objects in ``body[key]`` that have a non-blank string ``id_key``, each id once
+    (the first wins: a list that repeats its models is not worth more work per copy).
 
     A body of another shape (a proxy's JSON, an error page, ``{key: 5}``) is a
     ``bad_response``; malformed items are skipped rather than failing the whole list.
@@ -229,4 +232,13 @@ def items_of(body: Any, key: str, http: ProviderHttp, *, id_key: str) -> list[di
             "check the base URL.",
             error_kind="bad_response",
         )
-    return [i for i in items if isinstance(i, dict) and as_str(i.get(id_key)) is not None]
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        item_id = as_str(item.get(id_key))
+        if item_id is not None and item_id not in seen:
+            seen.add(item_id)
+            out.append(item)
+    return out

@@ -98,7 +98,7 @@ class GoogleAdapter(HttpProviderAdapter):
     def discover_models(self) -> list[DiscoveredModel]:
         """Every model supporting ``generateContent``, across all pages."""
         found: list[DiscoveredModel] = []
-        with self.http() as http:
+        with self.http(listing=True) as http:
             token: str | None = None
             for _page in range(_MAX_PAGES):
                 params: dict[str, Any] = {"pageSize": 1000}

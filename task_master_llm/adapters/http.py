@@ -3,7 +3,11 @@
 One :class:`ProviderHttp` per operation (one ``test_connection`` or ``discover_models``
 call) owns one ``requests.Session``. It applies:
 
-* explicit ``(connect, read)`` timeouts;
+* explicit ``(connect, read)`` timeouts, and one total deadline for the operation
+  (``HttpSettings.deadline``: retries and pages included), checked between the chunks
+  of every body, so a server that trickles is cut at the deadline;
+* a size cap on every body (``max_listing_bytes`` for listing calls, made with
+  ``listing=True``; ``max_response_bytes`` for the rest), counted while it streams;
 * retries on 429 and 5xx only, bounded by ``max_retries``, with exponential backoff or the
   server's ``Retry-After`` / ``retry-after-ms``; when the server asks for a longer wait
   than ``max_retry_after`` we stop and report instead of blocking the request;
@@ -31,6 +35,14 @@ import requests
 
 from task_master_llm.errors import ProviderError
 from task_master_llm.net.failures import classify
+from task_master_llm.net.limits import (
+    AnswerStalled,
+    Deadline,
+    DeadlineExceeded,
+    ResponseTooLarge,
+    format_bytes,
+    read_body,
+)
 from task_master_llm.net.settings import HttpSettings
 from task_master_llm.net.transport import default_session_factory
 from task_master_llm.version import __version__
@@ -61,6 +73,7 @@ class ProviderHttp:
         classify: Classifier,
         retry_hint: RetryHint | None = None,
         refused_hint: str = "check the base URL and that the server is running.",
+        listing: bool = False,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -69,6 +82,9 @@ class ProviderHttp:
         self.retry_hint: RetryHint = retry_hint or (lambda r: retry_after_seconds(r.headers))
         self.refused_hint = refused_hint
         self.last_latency_ms: int | None = None
+        #: the cap of a body unless a call names another
+        self.max_bytes = settings.max_listing_bytes if listing else settings.max_response_bytes
+        self.deadline = Deadline(settings.deadline)
         self._headers = dict(headers)
         self._session: requests.Session | None = None
 
@@ -80,6 +96,7 @@ class ProviderHttp:
     def __enter__(self) -> ProviderHttp:
         factory = self.settings.session_factory or default_session_factory
         self._session = factory(self.settings)
+        self.deadline = Deadline(self.settings.deadline)  # the operation starts now
         self._session.headers.update(
             {"User-Agent": USER_AGENT, "Accept": "application/json", **self._headers}
         )
@@ -94,13 +111,15 @@ class ProviderHttp:
         """``{base}{path}`` with exactly one slash between them."""
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET ``path`` and return the decoded JSON body."""
-        return self.decode(self.request("GET", path, params=params))
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 max_bytes: int | None = None) -> Any:
+        """GET ``path`` and return the decoded JSON body (at most ``max_bytes`` long;
+        default: the client's cap)."""
+        return self.decode(self.request("GET", path, params=params, max_bytes=max_bytes))
 
-    def post_json(self, path: str, body: Any) -> Any:
+    def post_json(self, path: str, body: Any, *, max_bytes: int | None = None) -> Any:
         """POST a JSON body to ``path`` and return the decoded JSON body."""
-        return self.decode(self.request("POST", path, json=body))
+        return self.decode(self.request("POST", path, json=body, max_bytes=max_bytes))
 
     def request(
         self,
@@ -109,16 +128,23 @@ class ProviderHttp:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        max_bytes: int | None = None,
     ) -> requests.Response:
-        """Send with retries on 429/5xx; return a 2xx response or raise ProviderError."""
+        """Send with retries on 429/5xx; return a 2xx response, its body read (within the
+        deadline and the cap), or raise ProviderError."""
         attempts = max(0, self.settings.max_retries) + 1
+        limit = max_bytes or self.max_bytes
         for attempt in range(attempts):
             response = self._send_following_redirects(method, self.url(path), params, json)
             if response.status_code < 300:
+                self._read(response, limit)
                 return response
+            self._read_error_body(response)
             if response.status_code == 429 or response.status_code >= 500:
                 error = self.classify(response)
                 delay = self._retry_delay(response, attempt, error)
+                if delay is not None and delay >= self.deadline.remaining():
+                    delay = None  # the wait would outlast the deadline: report now
                 if attempt + 1 >= attempts or delay is None:
                     raise error
                 log.info(
@@ -150,21 +176,73 @@ class ProviderHttp:
                 error_kind="bad_response",
             ) from None
 
+    def too_slow(self) -> ProviderError:
+        """The error of an operation whose deadline passed."""
+        return ProviderError(
+            f"{self.provider} answered too slowly (no complete answer within "
+            f"{self.deadline.seconds:g} s from {self.host}) - try again later; "
+            "TASK_MASTER_LLM_HTTP_DEADLINE sets the limit.",
+            error_kind="timeout",
+        )
+
+    def too_large(self, limit: int) -> ProviderError:
+        """The error of a body longer than ``limit`` bytes."""
+        setting = ("TASK_MASTER_LLM_MAX_LISTING_BYTES" if limit == self.settings.max_listing_bytes
+                   else "TASK_MASTER_LLM_MAX_RESPONSE_BYTES")
+        return ProviderError(
+            f"{self.provider} sent more than {format_bytes(limit)} (from {self.host}); the "
+            f"answer was cut there - check the base URL points at the API, or raise {setting}.",
+            error_kind="bad_response",
+        )
+
     # --- internals ---------------------------------------------------------------------
+
+    def _read(self, response: requests.Response, limit: int) -> bytes:
+        """The body, streamed within the deadline and the cap (see net.limits)."""
+        try:
+            return read_body(response, max_bytes=limit, deadline=self.deadline,
+                             read_timeout=self.settings.read_timeout)
+        except DeadlineExceeded:
+            raise self.too_slow() from None
+        except ResponseTooLarge as exc:
+            raise self.too_large(exc.limit) from None
+        except AnswerStalled as exc:
+            raise ProviderError(
+                f"{self.provider} answered too slowly (its answer from {self.host} stalled "
+                f"for more than {exc.seconds:g} s) - try again later.",
+                error_kind="timeout",
+            ) from None
+        except requests.RequestException as exc:
+            raise self._transport_error(exc, response.url or self.base_url) from None
+
+    def _read_error_body(self, response: requests.Response) -> None:
+        """An error body, for its code and retry hint: one too long to keep is left empty
+        (the status still classifies it)."""
+        try:
+            self._read(response, self.settings.max_response_bytes)
+        except ProviderError as err:
+            if err.error_kind == "timeout":
+                raise
+            response._content = b""
 
     def _send_following_redirects(
         self, method: str, url: str, params: Mapping[str, Any] | None, json: Any
     ) -> requests.Response:
         assert self._session is not None, "use ProviderHttp as a context manager"
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         for _hop in range(max(0, self.settings.max_redirects) + 1):
             start = time.perf_counter()
             try:
+                timeout = self.deadline.timeouts(self.settings.connect_timeout,
+                                                 self.settings.read_timeout)
                 response = self._session.request(
                     method, url, params=params, json=json, timeout=timeout,
-                    allow_redirects=False,
+                    allow_redirects=False, stream=True,
                 )
+            except DeadlineExceeded:
+                raise self.too_slow() from None
             except requests.RequestException as exc:
+                if self.deadline.expired:
+                    raise self.too_slow() from None
                 raise self._transport_error(exc, url) from None
             except UnicodeError:  # http.client sends headers as Latin-1
                 raise ProviderError(

@@ -1,8 +1,10 @@
 """Ollama (http://localhost:11434 by default; ollama.com with a key).
 
 Discovery lists ``/api/tags`` and asks ``/api/show`` about each model with bounded
-concurrency; a failed ``/api/show`` leaves that model with fewer facts and a note in
-``meta["showError"]``, never failing the whole discovery.
+concurrency, all within the one deadline of the discovery (``HttpSettings.deadline``); a
+failed or late ``/api/show`` leaves that model listed with fewer facts, marked
+``details_missing`` with a note (and ``meta["showError"]``), never failing the whole
+discovery or holding it past the deadline.
 """
 
 from __future__ import annotations
@@ -53,8 +55,9 @@ class OllamaAdapter(HttpProviderAdapter):
         return f"Ollama {version} answers at {http.host}."
 
     def discover_models(self) -> list[DiscoveredModel]:
-        """Chat models from ``/api/tags``, detailed by ``/api/show``."""
-        with self.http() as http:
+        """Chat models from ``/api/tags``, detailed by ``/api/show`` (one deadline for
+        all of it: details that do not arrive in time are left out and said to be)."""
+        with self.http(listing=True) as http:
             tags = items_of(http.get_json("/api/tags"), "models", http, id_key="name")
             workers = max(1, min(self.settings.show_concurrency, len(tags) or 1))
             with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -63,6 +66,9 @@ class OllamaAdapter(HttpProviderAdapter):
         for tag, (show, show_error) in zip(tags, shows, strict=True):
             model = self._model(tag, show, show_error)
             if model is not None:
+                if show_error:
+                    model.details_missing = True
+                    model.note = f"Listed without its details: {show_error}"
                 models.append(model)
         return models
 
@@ -101,7 +107,8 @@ class OllamaAdapter(HttpProviderAdapter):
 def _show(http: ProviderHttp, name: str) -> tuple[dict[str, Any], str | None]:
     """``POST /api/show`` for one model: (details, None) or ({}, what went wrong)."""
     try:
-        body = http.post_json("/api/show", {"model": name})
+        body = http.post_json("/api/show", {"model": name},
+                              max_bytes=http.settings.max_response_bytes)
     except ProviderError as err:
         return {}, f"/api/show failed ({err.error_kind}): {err.message}"
     if not isinstance(body, dict):

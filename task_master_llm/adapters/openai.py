@@ -108,7 +108,7 @@ class OpenAIAdapter(HttpProviderAdapter):
 
     def discover_models(self) -> list[DiscoveredModel]:
         """The chat models of ``GET {base}/models``, enriched from the catalog."""
-        with self.http() as http:
+        with self.http(listing=True) as http:
             body = http.get_json("/models")
         items = items_of(body, "data", http, id_key="id")
         return [self._model(item) for item in items if self.is_chat(item["id"])]

@@ -41,6 +41,9 @@ def talon_client(settings: TalonSettings) -> TalonClient:
         settings.token,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.timeout,
+        deadline=settings.deadline,
+        max_response_bytes=settings.max_response_bytes,
+        max_listing_bytes=settings.max_listing_bytes,
         reserved_ids=settings.reserved_ids,
     )
 

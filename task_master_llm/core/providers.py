@@ -247,7 +247,11 @@ class ProviderService:
         found: list[DiscoveredModel] = self.adapter_for(doc).discover_models()
         registered = {m["providerModelId"]: m["_id"] for m in self.models.by_provider(doc["_id"])}
         out = []
+        seen: set[str] = set()
         for model in found:
+            if model.provider_model_id in seen:  # across pages, or a plugin's adapter
+                continue
+            seen.add(model.provider_model_id)
             model_id = registered.get(model.provider_model_id)
             out.append(
                 {
@@ -260,6 +264,8 @@ class ProviderService:
                     "meta": storable(model.meta),  # provider data: keep what can be stored
                     "registered": model_id is not None,
                     "modelId": str(model_id) if model_id else None,
+                    "detailsMissing": bool(model.details_missing),
+                    "note": model.note,
                 }
             )
         return out

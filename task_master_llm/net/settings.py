@@ -20,6 +20,11 @@ class HttpSettings:
     caller's default; for adapters the one with the base-URL policy enforced at connect
     time). Tests pass a factory returning a session with a mock transport mounted.
     ``sleep`` waits between retries (tests pass a recorder so they run instantly).
+
+    ``deadline`` bounds one whole operation (a Test, a Discover with all its pages and
+    Ollama's per-model calls, retries included) whatever the server's pace; every
+    response body is cut past ``max_response_bytes``, or ``max_listing_bytes`` for the
+    calls that list models or agents (see :mod:`task_master_llm.net.limits`).
     """
 
     connect_timeout: float = 5.0
@@ -30,6 +35,9 @@ class HttpSettings:
     allow_private_networks: bool = True
     show_concurrency: int = 8
     max_redirects: int = 3
+    deadline: float = 30.0
+    max_response_bytes: int = 2 * 1024 * 1024
+    max_listing_bytes: int = 20 * 1024 * 1024
     session_factory: SessionFactory | None = field(default=None, repr=False, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 

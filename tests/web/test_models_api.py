@@ -153,7 +153,7 @@ def test_register_accepts_discovery_items_unchanged(admin):
     item = {"providerModelId": "gpt-4o", "displayName": "GPT-4o", "modality": ["text"],
             "contextWindow": None, "inputCostPer1k": None, "outputCostPer1k": None,
             "meta": {"sources": {"displayName": "provider"}}, "registered": False,
-            "modelId": None}
+            "modelId": None, "detailsMissing": True, "note": "Listed without its details"}
     res = admin.post("/api/llm/models", json={"providerId": pid, "models": [item]})
     assert res.status_code == 201, res.json
 

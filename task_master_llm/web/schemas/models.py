@@ -46,8 +46,8 @@ class _Strip(Schema):
 class ModelEntrySchema(_Strip):
     """One model of ``POST /models``: a discovered model, as discovery lists it.
 
-    ``registered`` and ``modelId`` (which discovery adds) are accepted and ignored, so the
-    page can send discovery's items back unchanged.
+    ``registered``, ``modelId``, ``detailsMissing`` and ``note`` (which discovery adds)
+    are accepted and ignored, so the page can send discovery's items back unchanged.
     """
 
     providerModelId = fields.String(required=True, validate=_MODEL_ID)
@@ -61,6 +61,8 @@ class ModelEntrySchema(_Strip):
                        validate=storable_json)
     registered = fields.Raw(load_only=True)
     modelId = fields.Raw(load_only=True, allow_none=True)
+    detailsMissing = fields.Raw(load_only=True)
+    note = fields.Raw(load_only=True, allow_none=True)
 
 
 class ModelRegisterSchema(Schema):

@@ -110,6 +110,11 @@ class DiscoveredModelSchema(Schema):
     meta = fields.Dict()
     registered = fields.Boolean(required=True)
     modelId = fields.String(allow_none=True)
+    detailsMissing = fields.Boolean(required=True, metadata={
+        "description": "the provider listed the model but its details (Ollama's /api/show) "
+                       "did not arrive within the deadline or failed; see note"})
+    note = fields.String(allow_none=True, metadata={
+        "description": "why the details are missing, for the admin"})
 
 
 class AffectedAgentSchema(Schema):

@@ -71,6 +71,7 @@ export function mount(root, ctx) {
           m.registered ? el("span", { class: "llm-badge llm-badge-muted", text: "Already in registry" }) : null),
         el("span", { class: "llm-sub llm-mono", text: m.providerModelId }),
         el("span", { class: "llm-sub", text: details.join(" · ") }),
+        m.detailsMissing ? el("span", { class: "llm-sub llm-details-missing", text: m.note || "Listed without its details." }) : null,
         (m.modality || []).length ? chips(m.modality) : null));
   }
 
