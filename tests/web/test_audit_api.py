@@ -5,13 +5,16 @@ members cannot; a key appears only as a fingerprint."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from standins.providers import SERVER_CLASSES
+from task_master_llm.core.audit import ACTIONS
 from tests.support import (
     CANARY_KEY,
     TEST_KEY,
+    gateway_app,
     login,
     make_agent,
     make_app,
@@ -183,8 +186,6 @@ def test_the_collection_name_is_configurable(db):
 
 
 def test_the_commands_are_recorded_as_cli_runs(db, talon):
-    from tests.support import gateway_app
-
     app = gateway_app(db, talon)
     admin = login(app, "admin")
     provider = make_provider(admin, "anthropic")
@@ -217,3 +218,12 @@ def test_a_rotation_with_failures_is_recorded_failed(db):
     [rotation] = events(admin, action="key_rotation.run")
     assert rotation["outcome"] == "failed" and rotation["details"]["failed"] == 1
     assert rotation["error"]["kind"] == "rotation"
+
+
+def test_the_page_names_every_action():
+    """The Activity tab's labels (and so its action filter) cover exactly the actions the
+    registry records."""
+    script = (Path(__file__).resolve().parents[2] / "task_master_llm/static/task_master_llm"
+              / "registry/activity.js").read_text()
+    block = script.split("export const ACTION_LABELS = {", 1)[1].split("};", 1)[0]
+    assert set(re.findall(r'^\s*"([a-z_.]+)":', block, re.M)) == ACTIONS
