@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.adapters import adapter_types
 from task_master_llm.core.agent_sync import AgentSync, talon_sync
-from task_master_llm.core.audit import NO_AUDIT, AuditLog, agent_target, problem
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, agent_target, problem
 from task_master_llm.errors import Conflict, GatewayError, ValidationError
 from task_master_llm.store import (
     AgentStore,
@@ -350,11 +350,18 @@ class AgentService:
             talon_id = doc.get("talonId")
             if isinstance(talon_id, str) and talon_id:
                 self.tombstones.add("agent", talon_id, reason="deleted by the host")
-            return _delete_state(self.finish_delete(talon_id))
-        agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
-        doc = self.store.get(agent_id)
-        self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
-        return self.gateway.push(self._with_talon_id(doc), "POST" if event == "created" else "PUT")
+            state = _delete_state(self.finish_delete(talon_id))
+            target = Target("agent", str(doc.get("_id") or talon_id), doc.get("name"))
+        else:
+            agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
+            doc = self.store.get(agent_id)
+            self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
+            state = self.gateway.push(self._with_talon_id(doc),
+                                      "POST" if event == "created" else "PUT")
+            target = agent_target(doc)
+        self.audit.record(f"agent.{event}", target,
+                          details={"via": "host hook", "talonSync": state["status"]})
+        return state
 
     # --- internals -------------------------------------------------------------------
     def _model_fields(self, data: Mapping[str, Any], *, required: bool) -> dict[str, Any]:

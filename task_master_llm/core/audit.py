@@ -29,7 +29,7 @@ from Crypto.Hash import SHA256
 from Crypto.Protocol.KDF import HKDF
 
 from task_master_llm.errors import LlmRegistryError
-from task_master_llm.store import maybe_object_id, storable, utcnow
+from task_master_llm.store import storable, utcnow
 from task_master_llm.store.audit import AuditStore
 
 log = logging.getLogger("task_master_llm.audit")
@@ -236,12 +236,6 @@ class AuditLog:
 
 #: the recorder of services built without one: records nothing
 NO_AUDIT = AuditLog(None)
-
-
-def object_id_text(value: Any) -> str:
-    """An id as events store it (an ObjectId's hex; anything else as text)."""
-    oid = maybe_object_id(value)
-    return str(oid) if oid is not None else str(value)
 
 
 __all__ = [
