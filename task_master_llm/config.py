@@ -55,6 +55,8 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TASK_MASTER_LLM_MODEL_COLLECTION": ("LlmModel", "str"),
     "TASK_MASTER_LLM_AGENT_COLLECTION": ("Agent", "str"),
     "TASK_MASTER_LLM_TOMBSTONE_COLLECTION": ("LlmTalonTombstone", "str"),
+    "TASK_MASTER_LLM_AUDIT_COLLECTION": ("LlmAuditEvent", "str"),
+    "TASK_MASTER_LLM_AUDIT_TIMEOUT": (2.0, "float"),
     "TASK_MASTER_LLM_IS_ADMIN": (default_is_admin, "callable"),
     "TASK_MASTER_LLM_CAN_MANAGE_AGENTS": (None, "callable"),
     "TASK_MASTER_LLM_CONNECT_TIMEOUT": (5.0, "float"),
@@ -144,12 +146,14 @@ class UrlSettings:
 @dataclass(frozen=True)
 class CollectionNames:
     """The MongoDB collections (shared with the JavaScript Task Master's Prisma schema;
-    ``tombstones`` is this package's own: gateway deletes still owed)."""
+    ``tombstones`` and ``audit`` are this package's own: gateway deletes still owed, and
+    the audit log)."""
 
     providers: str
     models: str
     agents: str
     tombstones: str
+    audit: str = "LlmAuditEvent"
 
 
 @dataclass(frozen=True)
@@ -221,6 +225,8 @@ class Settings:
     talon: TalonSettings
     hooks: Hooks
     max_body_bytes: int
+    #: seconds an audit write may take before it is given up (the action goes on)
+    audit_timeout: float = 2.0
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -295,6 +301,7 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             models=values["TASK_MASTER_LLM_MODEL_COLLECTION"],
             agents=values["TASK_MASTER_LLM_AGENT_COLLECTION"],
             tombstones=values["TASK_MASTER_LLM_TOMBSTONE_COLLECTION"],
+            audit=values["TASK_MASTER_LLM_AUDIT_COLLECTION"],
         ),
         http=HttpSettings(
             connect_timeout=values["TASK_MASTER_LLM_CONNECT_TIMEOUT"],
@@ -326,6 +333,7 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             can_manage_agents=values["TASK_MASTER_LLM_CAN_MANAGE_AGENTS"] or is_admin,
         ),
         max_body_bytes=values["TASK_MASTER_LLM_MAX_BODY_BYTES"],
+        audit_timeout=values["TASK_MASTER_LLM_AUDIT_TIMEOUT"],
     )
 
 

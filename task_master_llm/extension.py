@@ -18,6 +18,7 @@ from task_master_llm.config import Settings, load_settings
 from task_master_llm.core.services import build_services
 from task_master_llm.errors import ConfigurationError
 from task_master_llm.web import register
+from task_master_llm.web.actor import current_actor
 from task_master_llm.web.context import EXTENSION_KEY, services_of
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class LlmRegistry:
         if database is None:
             database = _database_from_config(settings)
         try:
-            services = build_services(settings, database)
+            services = build_services(settings, database, actor=current_actor)
             services.stores.ensure_indexes()
         except Exception:
             if owned:  # the client is ours: do not leave its threads and sockets behind

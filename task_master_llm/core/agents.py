@@ -23,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.adapters import adapter_types
 from task_master_llm.core.agent_sync import AgentSync, talon_sync
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, agent_target, problem
 from task_master_llm.errors import Conflict, GatewayError, ValidationError
 from task_master_llm.store import (
     AgentStore,
@@ -51,6 +52,8 @@ _BLANK = dict.fromkeys(("role", "modelId", "model", "talonId", "soul", "guardrai
 
 class AgentService:
     """Everything the agent routes, the host hook and the commands do."""
+
+    audit: AuditLog = NO_AUDIT
 
     def __init__(
         self,
@@ -167,7 +170,9 @@ class AgentService:
             raise Conflict("Could not give the agent a unique Talon id; try again.")
         doc = self._detach_if_model_going(doc)
         log.info("agent created id=%s talonId=%s", doc["_id"], doc["talonId"])
-        self.gateway.push(doc, "POST")
+        state = self.gateway.push(doc, "POST")
+        self.audit.record("agent.created", agent_target(doc), details={
+            "talonId": doc["talonId"], "talonSync": state["status"]})
         return self.get(doc["_id"])
 
     def update(self, agent_id: Any, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,7 +214,10 @@ class AgentService:
         if new is None:  # deleted meanwhile
             new = self.store.get(doc["_id"])
         new = self._detach_if_model_going(new)
-        self.gateway.push(self._with_talon_id(new), "PUT")
+        state = self.gateway.push(self._with_talon_id(new), "PUT")
+        changed = sorted({*set_fields, *unset} - {"talonSyncStatus", "updatedAt"})
+        self.audit.record("agent.updated", agent_target(new), details={
+            "fields": changed, "talonSync": state["status"]})
         return self.get(new["_id"])
 
     def delete(self, agent_id: Any) -> dict[str, Any]:
@@ -226,6 +234,8 @@ class AgentService:
         doc = self.store.remove(oid)
         outcome = self.finish_delete(talon_id)
         log.info("agent deleted id=%s talon=%s", oid, outcome.status)
+        self.audit.record("agent.deleted", agent_target(doc or existing), details={
+            "talonId": talon_id, "talonSync": outcome.status})
         return {
             "id": str(oid),
             "name": (doc or existing).get("name"),
@@ -247,6 +257,10 @@ class AgentService:
         """Push one agent again (PUT). A gateway failure is recorded and is a 502."""
         doc = self._with_talon_id(self.store.get(agent_id))
         state = self.gateway.push(doc, "PUT")
+        failed = state["status"] == "failed"
+        self.audit.record("agent.synced", agent_target(doc), outcome="failed" if failed else "ok",
+                          error=problem("gateway", state["error"]) if failed else None,
+                          details={"talonSync": state["status"]})
         if state["status"] == "failed":
             raise GatewayError(
                 f"Sync of agent {doc.get('name')!r} failed: {state['error']}",
@@ -336,11 +350,18 @@ class AgentService:
             talon_id = doc.get("talonId")
             if isinstance(talon_id, str) and talon_id:
                 self.tombstones.add("agent", talon_id, reason="deleted by the host")
-            return _delete_state(self.finish_delete(talon_id))
-        agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
-        doc = self.store.get(agent_id)
-        self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
-        return self.gateway.push(self._with_talon_id(doc), "POST" if event == "created" else "PUT")
+            state = _delete_state(self.finish_delete(talon_id))
+            target = Target("agent", str(doc.get("_id") or talon_id), doc.get("name"))
+        else:
+            agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
+            doc = self.store.get(agent_id)
+            self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
+            state = self.gateway.push(self._with_talon_id(doc),
+                                      "POST" if event == "created" else "PUT")
+            target = agent_target(doc)
+        self.audit.record(f"agent.{event}", target,
+                          details={"via": "host hook", "talonSync": state["status"]})
+        return state
 
     # --- internals -------------------------------------------------------------------
     def _model_fields(self, data: Mapping[str, Any], *, required: bool) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from bson import ObjectId
 
 from task_master_llm.adapters import adapter_types
 from task_master_llm.config import TalonSettings
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, problem
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.errors import LlmRegistryError
 from task_master_llm.store import ProviderStore
@@ -40,6 +41,8 @@ def store_type(provider_type: str) -> str | None:
 
 class GatewayCredentials:
     """Keeps the gateway's credential store on the registry's providers."""
+
+    audit: AuditLog = NO_AUDIT
 
     def __init__(
         self,
@@ -112,12 +115,21 @@ class GatewayCredentials:
         if doc is None or kind is None or not doc.get("gatewayCredential"):
             return SyncOutcome("synced", None)  # nothing of ours to hold
         version = int(doc.get("credentialsVersion") or 0)
+        values: dict[str, Any] = {}
         try:
             values = self.credentials.adapter_for(doc).talon_credentials("-")
         except LlmRegistryError as exc:
             outcome = SyncOutcome("failed", exc.message)
         else:
             outcome = self.client.exchange(kind, values.get("apiKey"), values.get("baseUrl"))
+        self.audit.record(
+            "gateway_credential.pushed", Target("gateway_credential", kind, kind),
+            outcome="ok" if outcome.ok else "failed",
+            error=None if outcome.ok else problem("gateway", outcome.error),
+            fingerprint=self.audit.fingerprint(values.get("apiKey")),
+            details={"providerId": str(doc["_id"]), "provider": doc.get("name"),
+                     "credentialsVersion": version},
+        )
         self.providers.record_gateway_push(doc["_id"], version,
                                            None if outcome.ok else outcome.error)
         if outcome.ok:
@@ -132,6 +144,11 @@ class GatewayCredentials:
         if not self.client.enabled:
             return SyncOutcome("disabled", DISABLED_MESSAGE)
         outcome = self.client.remove_credential(kind)
+        self.audit.record(
+            "gateway_credential.removed", Target("gateway_credential", kind, kind),
+            outcome="ok" if outcome.ok else "failed",
+            error=None if outcome.ok else problem("gateway", outcome.error),
+        )
         if outcome.ok:
             self.tombstones.done("credential", kind)
         else:

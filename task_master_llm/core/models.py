@@ -16,6 +16,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import UpdateOne
 
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, model_target
 from task_master_llm.core.links import AgentLinks
 from task_master_llm.errors import Conflict, NotFound
 from task_master_llm.store import (
@@ -35,6 +36,8 @@ PROVIDER = "provider"
 
 class ModelService:
     """Everything the model routes do, independent of Flask."""
+
+    audit: AuditLog = NO_AUDIT
 
     def __init__(self, store: ModelStore, providers: ProviderStore, agents: AgentLinks) -> None:
         self.store = store
@@ -104,6 +107,12 @@ class ModelService:
         log.info("models registered provider=%s created=%d updated=%d", pid, created, updated)
         models = self.store.by_provider_model_ids(pid, wanted)
         ordered = [models[m] for m in wanted if m in models]
+        for new in (True, False):  # one write each for the new and the refreshed models
+            self.audit.record_many(
+                "model.registered",
+                [model_target(m) for m in ordered if (m["providerModelId"] in existing) != new],
+                details={"providerId": str(pid), "provider": provider.get("name"), "new": new},
+            )
         return {"created": created, "updated": updated, "models": self.with_providers(ordered)}
 
     def update(self, model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,6 +126,12 @@ class ModelService:
         if not set_fields:
             return self.with_providers([doc])[0]
         new = self.store.update(doc["_id"], set_fields)
+        if "enabled" in data and data["enabled"] != doc.get("enabled"):
+            self.audit.record("model.enabled" if data["enabled"] else "model.disabled",
+                              model_target(doc))
+        edited = sorted(f for f in data if f != "enabled" and data[f] != doc.get(f))
+        if edited:
+            self.audit.record("model.updated", model_target(doc), details={"fields": edited})
         if data.get("enabled") is False and doc.get("enabled"):
             self.agents.drop_fallbacks([doc["_id"]])  # a disabled model is no fallback
         return self.with_providers([new])[0]
@@ -142,6 +157,8 @@ class ModelService:
         self.agents.drop_fallbacks([doc["_id"]])
         self.store.remove(doc["_id"])
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
+        self.audit.record("model.deleted", model_target(doc),
+                          details={"force": force, "detachedAgents": len(detached)})
         return {"id": str(doc["_id"]), "detachedAgents": detached}
 
     # --- helpers ---------------------------------------------------------------------

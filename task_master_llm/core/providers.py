@@ -19,6 +19,7 @@ from task_master_llm.adapters import (
     ProviderAdapter,
     get_adapter_class,
 )
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, failure, problem, provider_target
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.core.gateway_credentials import GatewayCredentials
 from task_master_llm.core.links import AgentLinks
@@ -46,6 +47,8 @@ _RULED_FIELDS = {
 
 class ProviderService:
     """Everything the provider routes do, independent of Flask."""
+
+    audit: AuditLog = NO_AUDIT
 
     def __init__(
         self,
@@ -138,6 +141,7 @@ class ProviderService:
             doc.update(self.credentials.encrypt(doc["_id"], values["apiKey"]))
         doc = self.store.insert(doc)
         log.info("provider created id=%s type=%s", doc["_id"], doc["providerType"])
+        self._audit_created(doc, values["apiKey"])
         self.gateway.adopt(doc)
         return self.to_api(self.store.get(doc["_id"]), 0)
 
@@ -185,6 +189,7 @@ class ProviderService:
         credentials_changed = bool(changed & {"apiKey", "baseUrl", "deploymentId"})
         new = self.store.update(doc["_id"], set_fields, tuple(unset),
                                 bump_credentials=credentials_changed)
+        self._audit_update(doc, new, data)
         if data.get("gatewayCredential") is True and not doc.get("gatewayCredential"):
             self.gateway.make_holder(new["_id"])
         elif credentials_changed:
@@ -215,6 +220,8 @@ class ProviderService:
         deleted = self.models.delete_by_provider(oid)
         self.store.remove(oid)
         log.info("provider deleted id=%s models=%d agents=%d", oid, deleted, len(detached))
+        self.audit.record("provider.deleted", provider_target(doc), details={
+            "deletedModels": deleted, "detachedAgents": len(detached)})
         return {"id": str(oid), "deletedModels": deleted, "detachedAgents": detached}
 
     # --- upstream --------------------------------------------------------------------
@@ -225,7 +232,12 @@ class ProviderService:
     def test(self, provider_id: Any) -> ConnectionResult:
         """Run the adapter's connection test and store the outcome on the provider."""
         doc = self.store.get(provider_id)
-        result = self.adapter_for(doc).test_connection()
+        try:
+            result = self.adapter_for(doc).test_connection()
+        except Exception as exc:
+            self.audit.record("provider.tested", provider_target(doc), outcome="failed",
+                              error=failure(exc))
+            raise
         fields: dict[str, Any] = {
             "status": result.status,
             "statusMessage": result.message,
@@ -234,11 +246,19 @@ class ProviderService:
         }
         if result.status == "valid":
             fields["lastValidatedAt"] = utcnow()
-        if not self.store.record_test(doc, fields):
+        stored = self.store.record_test(doc, fields)
+        if not stored:
             # an admin changed the key or URL while the test ran: what it proved is about
             # values the provider no longer has, so it is not stored (status stays unknown)
             log.info("provider %s changed during its test; the result was not stored",
                      doc["_id"])
+        valid = result.status == "valid"
+        self.audit.record(
+            "provider.tested", provider_target(doc), outcome="ok" if valid else "failed",
+            error=None if valid else problem(result.error_kind, result.message),
+            details={"status": result.status, "latencyMs": result.latency_ms,
+                     "stored": stored},
+        )
         return result
 
     def discover(self, provider_id: Any) -> list[dict[str, Any]]:
@@ -271,6 +291,31 @@ class ProviderService:
         return out
 
     # --- helpers ---------------------------------------------------------------------
+    def _audit_created(self, doc: Mapping[str, Any], api_key: str | None) -> None:
+        """``provider.created``, and ``provider.key_set`` when it came with a key."""
+        target = provider_target(doc)
+        self.audit.record("provider.created", target,
+                          details={"providerType": doc["providerType"]})
+        if api_key:
+            self.audit.record("provider.key_set", target,
+                              fingerprint=self.audit.fingerprint(api_key))
+
+    def _audit_update(
+        self, old: Mapping[str, Any], new: Mapping[str, Any] | None, data: Mapping[str, Any]
+    ) -> None:
+        """The key event of a PATCH (set, replaced, cleared) and ``provider.updated`` naming
+        the other fields that changed (names only, never values)."""
+        target = provider_target(new or old)
+        if "apiKey" in data:
+            if not data["apiKey"]:
+                action = "provider.key_cleared"
+            else:
+                action = "provider.key_replaced" if keys.has_key(old) else "provider.key_set"
+            self.audit.record(action, target, fingerprint=self.audit.fingerprint(data["apiKey"]))
+        changed = sorted(f for f in data if f != "apiKey" and data[f] != old.get(f))
+        if changed:
+            self.audit.record("provider.updated", target, details={"fields": changed})
+
     def _check_gateway_move(
         self, cls: type[ProviderAdapter], doc: Mapping[str, Any], value: bool
     ) -> None:

@@ -26,6 +26,7 @@ from bson import ObjectId
 from task_master_llm.config import TalonSettings
 from task_master_llm.core.agent_sync import AgentSync, Lookup
 from task_master_llm.core.agents import AgentService
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, problem
 from task_master_llm.core.gateway_credentials import GatewayCredentials, store_type
 from task_master_llm.errors import LlmRegistryError
 from task_master_llm.store import AgentStore, ModelStore, ProviderStore, utcnow
@@ -112,6 +113,8 @@ class VerifyReport:
 class Reconciler:
     """Converges the gateway to the registry (``flask llm sync-agents``)."""
 
+    audit: AuditLog = NO_AUDIT
+
     def __init__(
         self,
         agents: AgentService,
@@ -157,6 +160,11 @@ class Reconciler:
         # after the pushes: a JavaScript-era agent given a new id queues its old one
         self._deletes(report)
         log.info("sync-agents: %s", report.summary())
+        self.audit.record(
+            "agent_sync.run", GATEWAY_TARGET, outcome="ok" if report.ok else "failed",
+            error=None if report.ok else problem("sync", report.summary()),
+            details={"mode": "all" if everything else "owed", **_counts(report)},
+        )
         return report
 
     def _push(self, report: SyncReport, docs: list[dict[str, Any]]) -> None:
@@ -212,6 +220,13 @@ class Reconciler:
             pushed = self._repair(report)
             report = self._read_back()
             report.repaired = pushed
+        self.audit.record(
+            "agent_sync.run", GATEWAY_TARGET, outcome="ok" if report.ok else "failed",
+            error=None if report.ok else problem("drift", report.summary().splitlines()[0]),
+            details={"mode": "repair" if repair else "verify", "inSync": report.in_sync,
+                     "drifted": len(report.drifted), "missing": len(report.missing),
+                     **(_counts(report.repaired) if report.repaired else {})},
+        )
         return report
 
     def _read_back(self) -> VerifyReport:
@@ -288,6 +303,18 @@ class Reconciler:
         self._push(pushed, docs)
         self._deletes(pushed)
         return pushed
+
+
+#: the target of ``agent_sync.run`` events
+GATEWAY_TARGET = Target("registry", "gateway", "Talon gateway")
+
+
+def _counts(report: SyncReport) -> dict[str, int]:
+    """A sync report's counts, as an audit event's details."""
+    return {"synced": report.synced, "failed": report.failed, "disabled": report.disabled,
+            "deletesDone": report.deletes_done, "deletesOwed": report.deletes_owed,
+            "credentialsSynced": report.credentials_synced,
+            "credentialsFailed": report.credentials_failed}
 
 
 def _value(value: Any) -> Any:

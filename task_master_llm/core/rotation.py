@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pymongo.collection import Collection
 
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, problem
 from task_master_llm.errors import DecryptionError
 from task_master_llm.store.keys import (
     AAD_FIELD,
@@ -176,13 +177,24 @@ def _match(_id: Any, value: EncryptedValue) -> Mapping[str, Any]:
 class KeyRotation:
     """``flask llm rotate-key`` for one app: its provider collection and its vault."""
 
+    audit: AuditLog = NO_AUDIT
+
     def __init__(self, collection: Collection, vault: Vault) -> None:
         self.collection = collection
         self.vault = vault
 
     def run(self, *, dry_run: bool = False) -> RotationReport:
         """Rotate every provider key; see :func:`rotate_collection`."""
-        return rotate_collection(self.collection, self.vault, dry_run=dry_run)
+        report = rotate_collection(self.collection, self.vault, dry_run=dry_run)
+        self.audit.record(
+            "key_rotation.run", Target("registry", "providers", "Provider keys"),
+            outcome="ok" if report.ok else "failed",
+            error=None if report.ok else problem("rotation", report.summary()),
+            details={"dryRun": dry_run, "total": report.total, "rotated": report.rotated,
+                     "alreadyCurrent": report.already_current, "failed": report.failed,
+                     "skipped": report.skipped, "keyId": self.vault.key_id},
+        )
+        return report
 
 
 __all__ = ["KeyRotation", "Outcome", "RotationReport", "rotate_collection"]

@@ -9,12 +9,14 @@ Flask.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pymongo.database import Database
 
 from task_master_llm.config import Settings
 from task_master_llm.core.agent_sync import AgentSync, talon_client
 from task_master_llm.core.agents import AgentService
+from task_master_llm.core.audit import Actor, AuditLog, fingerprint_key, system_actor
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.core.gateway_credentials import GatewayCredentials
 from task_master_llm.core.migration import AgentMigration
@@ -23,9 +25,10 @@ from task_master_llm.core.providers import ProviderService
 from task_master_llm.core.reconcile import Reconciler
 from task_master_llm.core.rotation import KeyRotation
 from task_master_llm.store import AgentStore, ModelStore, ProviderStore
+from task_master_llm.store.audit import AuditStore
 from task_master_llm.store.tombstones import TombstoneStore
 from task_master_llm.talon import TalonClient
-from task_master_llm.vault import Vault
+from task_master_llm.vault import Vault, parse_master_key
 
 
 @dataclass(frozen=True)
@@ -36,10 +39,11 @@ class Stores:
     models: ModelStore
     agents: AgentStore
     tombstones: TombstoneStore
+    audit: AuditStore
 
     def ensure_indexes(self) -> None:
         """Create every index the stores rely on (idempotent)."""
-        for store in (self.providers, self.models, self.agents, self.tombstones):
+        for store in (self.providers, self.models, self.agents, self.tombstones, self.audit):
             store.ensure_indexes()
 
 
@@ -60,6 +64,7 @@ class Services:
     migration: AgentMigration
     rotation: KeyRotation
     reconciler: Reconciler
+    audit: AuditLog
 
 
 def build_stores(settings: Settings, db: Database) -> Stores:
@@ -70,14 +75,20 @@ def build_stores(settings: Settings, db: Database) -> Stores:
         models=ModelStore(db[names.models]),
         agents=AgentStore(db[names.agents]),
         tombstones=TombstoneStore(db[names.tombstones]),
+        audit=AuditStore(db[names.audit]),
     )
 
 
 def build_services(
-    settings: Settings, db: Database, *, talon: TalonClient | None = None
+    settings: Settings,
+    db: Database,
+    *,
+    talon: TalonClient | None = None,
+    actor: Actor = system_actor,
 ) -> Services:
     """Build everything once. ``talon`` replaces the gateway client made from the
-    settings (tests hand in one with another session factory)."""
+    settings (tests hand in one with another session factory); ``actor`` says who is
+    acting, for the audit log (the web layer hands in the logged-in user's id)."""
     vault = Vault.from_strings(settings.encryption_key, settings.previous_keys)
     stores = build_stores(settings, db)
     credentials = Credentials(vault, settings.http)
@@ -88,7 +99,9 @@ def build_services(
                           sync)
     gateway = GatewayCredentials(stores.providers, stores.tombstones, credentials, client,
                                  settings.talon)
-    return Services(
+    audit = AuditLog(stores.audit, actor, fingerprint_key(parse_master_key(
+        settings.encryption_key)), timeout=settings.audit_timeout)
+    services = Services(
         settings=settings,
         db=db,
         vault=vault,
@@ -106,7 +119,14 @@ def build_services(
             (stores.agents, stores.models, stores.providers, stores.tombstones),
             gateway, settings.talon,
         ),
+        audit=audit,
     )
+    # one recorder for every service that audits (a class default records nothing)
+    audited: tuple[Any, ...] = (services.providers, services.models, services.agents,
+                                services.gateway, services.rotation, services.reconciler)
+    for service in audited:
+        service.audit = audit
+    return services
 
 
 __all__ = ["Services", "Stores", "build_services", "build_stores"]

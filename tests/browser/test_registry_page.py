@@ -130,6 +130,10 @@ def test_layout_at_1280_and_390_with_screenshots(page, live: LiveApp, tmp_path: 
     page.get_by_role("tab", name="Models").click()
     expect(page.locator("#models-body tr")).to_have_count(3)
     page.screenshot(path=str(out / "models.png"))
+    page.get_by_role("tab", name="Activity").click()
+    expect(page.locator("#activity-body tr").first).to_be_visible()
+    page.screenshot(path=str(out / "activity.png"))
+    page.get_by_role("tab", name="Models").click()
     page.get_by_role("button", name="Discover models").click()
     dialog = page.get_by_role("dialog", name="Discover models")
     dialog.get_by_role("button", name="Fetch models").click()
@@ -152,6 +156,7 @@ def test_layout_at_1280_and_390_with_screenshots(page, live: LiveApp, tmp_path: 
 
     page.set_viewport_size({"width": 390, "height": 844})
     for url, ready in (("/llm", "#providers-body tr"), ("/llm#models", "#models-body tr"),
+                       ("/llm#activity", "#activity-body tr"),
                        ("/llm/agents", "#agents-body tr")):
         page.goto(url)
         expect(page.locator(ready).first).to_be_visible()

@@ -162,6 +162,9 @@ def test_no_key_material_reaches_the_page(page, live: LiveApp) -> None:
     for url in ("/", "/llm", "/llm/agents"):
         page.goto(url)
         assert CANARY_KEY not in page.content(), url
+    page.goto("/llm#activity")  # the audit log: key events show a fingerprint only
+    expect(page.locator('#activity-body tr[data-action="provider.key_set"]')).to_have_count(1)
+    assert CANARY_KEY not in page.content()
     page.wait_for_load_state("networkidle")
     checked = 0
     for url, _status, body in live.responses:
@@ -172,5 +175,6 @@ def test_no_key_material_reaches_the_page(page, live: LiveApp) -> None:
     assert checked >= 10, live.responses
     urls = {re.sub(r"/[0-9a-f]{24}", "/<id>", u.split("?")[0]) for u, _s, _b in live.responses}
     for expected in ("/api/llm/providers", "/api/llm/providers/<id>/test",
-                     "/api/llm/providers/<id>/discover", "/api/llm/models", "/api/agents"):
+                     "/api/llm/providers/<id>/discover", "/api/llm/models", "/api/agents",
+                     "/api/llm/audit"):
         assert any(u.endswith(expected) for u in urls), (expected, sorted(urls))

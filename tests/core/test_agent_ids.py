@@ -82,12 +82,14 @@ def test_create_costs_the_same_round_trips_however_crowded(
     agent = services.agents.create({"name": "★☆", "model": "openai/gpt-4o"})
     assert RANDOM_ID.fullmatch(agent["talonId"]), agent["talonId"]
     # the readable ids (all held by agents, so the owed deletes are not asked), then one
-    # batch of random ids (agents and owed deletes), the insert, the sync status, the read
+    # batch of random ids (agents and owed deletes), the insert, the sync status, the
+    # audit event, the read
     assert commands.sent == [
         ("find", "Agent"),
         ("find", "Agent"), ("find", "LlmTalonTombstone"),
         ("insert", "Agent"),
         ("findAndModify", "Agent"),
+        ("insert", "LlmAuditEvent"),
         ("find", "Agent"),
     ]
 

@@ -264,6 +264,9 @@ def test_keys_never_leak_into_logs_responses_or_sync_errors(gw_member, gw_admin,
     call("delete", f"/api/llm/models/{model['id']}", query_string={"force": "true"})
     call("delete", f"/api/agents/{agent_id}")
     call("delete", f"/api/llm/providers/{provider['id']}")
+    call("get", "/api/llm/audit?limit=500")
+    audit = [str(doc) for doc in db.LlmAuditEvent.find({})]
+    assert len(audit) > 10
     assert talon.requests and any(r.body and r.body.get("apiKey") == CANARY_KEY
                                   for r in talon.requests)
     for secret in (CANARY_KEY, NEW_KEY, TALON_TOKEN):
@@ -273,3 +276,4 @@ def test_keys_never_leak_into_logs_responses_or_sync_errors(gw_member, gw_admin,
         assert all(secret not in text for text in texts)
         for doc in db.Agent.find({}):
             assert secret not in str(doc.get("talonSyncError"))
+        assert all(secret not in doc for doc in audit)

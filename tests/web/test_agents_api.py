@@ -253,6 +253,12 @@ class TestHostHook:
         assert db.Agent.find_one({"_id": oid}) is None
         with pytest.raises(ValueError):
             hook.agent_changed("renamed", oid, app=gw_app)
+        events = list(db.LlmAuditEvent.find({"target.type": "agent"}).sort([("at", 1), ("_id", 1)]))
+        assert [(e["action"], e["target"]["name"], e["details"]) for e in events] == [
+            (f"agent.{what}", "Host Made", {"via": "host hook", "talonSync": "synced"})
+            for what in ("created", "updated", "deleted")
+        ]
+        assert {e["actor"] for e in events} == {"system"}  # no request, no command
 
 
 def test_concurrent_creates_have_unique_names_and_talon_ids(gw_app, db):

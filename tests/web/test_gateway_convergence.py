@@ -380,11 +380,16 @@ def test_the_canary_never_leaves_through_the_new_routes_and_commands(db, talon, 
                  world.admin.get("/api/agents").get_data(as_text=True)]
     provider_delete(world)
     responses.append(world.admin.get("/api/llm/providers").get_data(as_text=True))
+    responses.append(world.admin.get("/api/llm/audit?limit=500").get_data(as_text=True))
+    audit = [str(doc) for doc in db.LlmAuditEvent.find({})]
+    assert any("agent_sync.run" in doc for doc in audit)
+    assert any("gateway_credential.pushed" in doc for doc in audit)
     for secret in (CANARY_KEY, NEW_KEY, BACKUP_KEY):
         assert secret not in caplog.text
         assert all(secret not in text for text in outputs + responses)
         for stone in db.LlmTalonTombstone.find({}):
             assert secret not in str(stone)
+        assert all(secret not in doc for doc in audit)
 
 
 def test_a_member_cannot_move_the_gateway_credential(db, talon) -> None:

@@ -288,7 +288,7 @@ def test_error_handler_leaves_host_routes_alone(anon):
     assert not res.is_json
 
 
-def test_canary_key_never_leaves(admin, caplog):
+def test_canary_key_never_leaves(admin, db, caplog):
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
     bodies = []
@@ -307,9 +307,15 @@ def test_canary_key_never_leaves(admin, caplog):
             admin.delete(f"/api/llm/providers/{pid}"),
         ):
             bodies.append(res.get_data(as_text=True))
+    bodies.append(admin.get("/api/llm/audit?limit=500").get_data(as_text=True))
     text = "\n".join(bodies)
     assert CANARY_KEY not in text
     assert CANARY_KEY[:-4] not in text
+    # the audit log: every document, every field (key events hold a fingerprint only)
+    audit = list(db.LlmAuditEvent.find({}))
+    assert len(audit) >= 6 * len(VALID_BODIES), len(audit)
+    for doc in audit:
+        assert CANARY_KEY not in str(doc) and CANARY_KEY[:-4] not in str(doc)
     for record in caplog.records:
         assert CANARY_KEY not in record.getMessage()
         assert CANARY_KEY not in str(record.args)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from task_master_llm.core.services import Services
-from task_master_llm.web.api import models, providers
+from task_master_llm.web.api import audit, models, providers
 from task_master_llm.web.api.agents import AGENTS_BLUEPRINT, make_agents_blueprint
 from task_master_llm.web.api.common import endpoint, install_error_handler
 from task_master_llm.web.api.openapi import build_spec
@@ -19,11 +19,12 @@ API_BLUEPRINTS: frozenset[str] = frozenset({LLM_BLUEPRINT, AGENTS_BLUEPRINT})
 
 
 def make_llm_blueprint() -> Blueprint:
-    """The ``/api/llm`` blueprint: providers, models, the OpenAPI document."""
+    """The ``/api/llm`` blueprint: providers, models, the audit log, the OpenAPI document."""
     bp = Blueprint(LLM_BLUEPRINT, __name__)
     install_error_handler(bp)
     providers.register(bp)
     models.register(bp)
+    audit.register(bp)
 
     @bp.get("/openapi.json")
     @endpoint("This OpenAPI document")

@@ -1,6 +1,6 @@
-// Entry module of the LLM Registry page (registry.html): the Providers / Models tabs, and
-// the wiring between the features. Features announce changes with CustomEvents on the root;
-// this module decides who reloads.
+// Entry module of the LLM Registry page (registry.html): the Providers / Models / Activity
+// tabs, and the wiring between the features. Features announce changes with CustomEvents
+// on the root; this module decides who reloads.
 //
 //   llm:providers-changed  from providers.js (loaded, tested, deleted) and provider-dialog.js
 //                          (saved): the table takes a saved provider, the Models filter
@@ -13,15 +13,17 @@
 import { finder } from "../lib/dom.js";
 import { createContext, startPage } from "../lib/context.js";
 import { wireCloseButtons } from "../lib/dialog.js";
+import { mount as mountActivity } from "./activity.js";
 import { addedMessage, mount as mountDiscover } from "./discover.js";
 import { mount as mountModels } from "./models.js";
 import { mount as mountProviderDialog } from "./provider-dialog.js";
 import { mount as mountProviders } from "./providers.js";
 
-/** Wire the tablist; returns select(tab, focus) which also loads models for the Models tab. */
-function mountTabs(root, onModels) {
+/** Wire the tablist (#tab-<name>, shown as #<name> in the URL); returns select(tab, focus),
+ * which also runs onShow[tab.id] (the Models and Activity tabs load their lists). */
+function mountTabs(root, onShow) {
   const $ = finder(root);
-  const tabs = [$("tab-providers"), $("tab-models")];
+  const tabs = [...root.querySelectorAll('[role="tab"]')];
   function select(tab, focus = false) {
     for (const t of tabs) {
       const selected = t === tab;
@@ -30,9 +32,9 @@ function mountTabs(root, onModels) {
       $(t.getAttribute("aria-controls")).hidden = !selected;
     }
     if (focus) tab.focus();
-    const hash = tab.id === "tab-models" ? "#models" : "#providers";
+    const hash = `#${tab.id.replace(/^tab-/, "")}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
-    if (tab.id === "tab-models") onModels();
+    if (onShow[tab.id]) onShow[tab.id]();
   }
   for (const tab of tabs) {
     tab.addEventListener("click", () => select(tab));
@@ -65,7 +67,13 @@ export function mount(root, ctx = createContext(root)) {
   const models = mountModels(root, shared);
   const providerDialog = mountProviderDialog(root, ctx);
   mountDiscover(root, { ...shared, preferredProviderId: () => models.providerFilterValue() });
-  const selectTab = mountTabs(root, () => models.load());
+  const activity = mountActivity(root, ctx);
+  const selectTab = mountTabs(root, { "tab-models": () => models.load(), "tab-activity": () => activity.load() });
+  /** The tab the URL's hash names (#models, #activity), else Providers. */
+  const tabOfHash = () => {
+    const tab = $(`tab-${location.hash.slice(1)}`);
+    return tab && tab.getAttribute("role") === "tab" ? tab : $("tab-providers");
+  };
 
   root.addEventListener("llm:edit-provider", (event) => providerDialog.open(event.detail.provider));
 
@@ -90,11 +98,9 @@ export function mount(root, ctx = createContext(root)) {
   });
 
   providers.load().then(() => {
-    if (location.hash === "#models") selectTab($("tab-models"));
+    if (tabOfHash().id !== "tab-providers") selectTab(tabOfHash());
   });
-  window.addEventListener("hashchange", () => {
-    selectTab($(location.hash === "#models" ? "tab-models" : "tab-providers"));
-  });
+  window.addEventListener("hashchange", () => selectTab(tabOfHash()));
 }
 
 startPage(document.getElementById("llm-app"), mount);

@@ -1,0 +1,61 @@
+"""The ``LlmAuditEvent`` collection: who did what to which record, when, and how it went.
+
+One document per event (camelCase like the other collections)::
+
+    {"_id": ObjectId, "at": date, "actor": "admin-7", "action": "provider.key_replaced",
+     "target": {"type": "provider", "id": "65f...", "name": "OpenAI main"},
+     "outcome": "ok" | "failed", "error": {"kind": "auth", "message": "..."} | null,
+     "fingerprint": "3f1c9a0b7d2e4f60" | null, "details": {...}}
+
+``target.id`` is text (an ObjectId's hex, a gateway credential type, a gateway id), so one
+filter serves every kind of target. Events are only ever inserted; nothing here updates
+or deletes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo.collection import Collection
+
+from task_master_llm.store.base import ensure_index
+
+#: newest first; ``_id`` breaks ties between events of the same millisecond
+NEWEST_FIRST = [("at", -1), ("_id", -1)]
+
+
+class AuditStore:
+    """Audit events: inserted once, read newest first with optional filters."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    def ensure_indexes(self) -> None:
+        """The indexes the Activity reads use: all events by time, and by target or action
+        (each then by time)."""
+        ensure_index(self.collection, NEWEST_FIRST, name="at_desc")
+        ensure_index(self.collection, [("target.id", 1), ("at", -1)], name="target_at")
+        ensure_index(self.collection, [("target.type", 1), ("at", -1)], name="target_type_at")
+        ensure_index(self.collection, [("action", 1), ("at", -1)], name="action_at")
+
+    def insert(self, doc: Mapping[str, Any]) -> None:
+        """Store one event."""
+        self.collection.insert_one(dict(doc))
+
+    def insert_many(self, docs: list[dict[str, Any]]) -> None:
+        """Store several events in one round trip (unordered: one bad event does not stop
+        the others)."""
+        if docs:
+            self.collection.insert_many(docs, ordered=False)
+
+    def page(
+        self, query: Mapping[str, Any], *, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of events matching ``query``, newest first, and the total count."""
+        total = self.collection.count_documents(dict(query))
+        cursor = self.collection.find(dict(query)).sort(NEWEST_FIRST).skip(offset).limit(limit)
+        return list(cursor), total
+
+
+__all__ = ["NEWEST_FIRST", "AuditStore"]
