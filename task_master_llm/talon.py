@@ -33,7 +33,7 @@ from task_master_llm.net.limits import (
 )
 from task_master_llm.net.redaction import redact
 from task_master_llm.net.settings import HttpSettings, SessionFactory
-from task_master_llm.net.transport import plain_session_factory
+from task_master_llm.net.transport import deadline_scope, plain_session_factory
 from task_master_llm.talon_ids import (
     RESERVED_IDS,
     TALON_ID_PATTERN,
@@ -245,11 +245,12 @@ class TalonClient:
         for attempt in (1, 2):
             session = (self._http.session_factory or plain_session_factory)(self._http)
             try:
-                response = session.request(
-                    method, url, data=data, headers=headers, allow_redirects=False,
-                    timeout=deadline.timeouts(self.connect_timeout, self.read_timeout),
-                    stream=True,
-                )
+                with deadline_scope(deadline):
+                    response = session.request(
+                        method, url, data=data, headers=headers, allow_redirects=False,
+                        timeout=deadline.timeouts(self.connect_timeout, self.read_timeout),
+                        stream=True,
+                    )
                 status = response.status_code
                 read_body(response, max_bytes=limit, deadline=deadline,
                           read_timeout=self.read_timeout)

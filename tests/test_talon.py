@@ -417,6 +417,15 @@ class TestBounds:
             "within 0.5 s (TASK_MASTER_LLM_TALON_DEADLINE). Is it overloaded? Retry later.")
         assert elapsed < 0.5 + 1
 
+    def test_trickling_headers_are_cut_at_the_deadline(self, talon: TalonServer) -> None:
+        talon.mode, talon.trickle_seconds = "trickle-headers", 0.05
+        client = TalonClient(talon.base_url, TALON_DEMO_TOKEN, read_timeout=1, deadline=0.5)
+        started = time.monotonic()
+        outcome = client.create(payload())
+        assert time.monotonic() - started < 0.5 + 1
+        assert outcome.status == "failed"
+        assert "answered too slowly: no complete answer within 0.5 s" in (outcome.error or "")
+
     def test_stalled_answer_is_too_slow_not_unreachable(self, talon: TalonServer) -> None:
         talon.mode, talon.trickle_seconds = "trickle", 0.6
         client = TalonClient(talon.base_url, TALON_DEMO_TOKEN, read_timeout=0.2, deadline=5)

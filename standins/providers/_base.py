@@ -9,7 +9,8 @@ thread. Subclasses implement :meth:`FakeServer.route` (and usually :meth:`auth_e
 - ``mode``: ``"normal"``, ``"slow"`` (sleep ``slow_seconds`` before answering),
   ``"reset"`` (close the connection without a response), ``"html"`` (200 with an HTML
   page), ``"malformed"`` (200 with truncated JSON), ``"trickle"`` (the real answer,
-  headers at once, then its body one byte every ``trickle_seconds``), ``"endless"``
+  headers at once, then its body one byte every ``trickle_seconds``),
+  ``"trickle-headers"`` (the same, from the status line on), ``"endless"``
   (200 JSON headers, then a chunked body that never ends: until the client hangs up,
   the server stops, or ``ENDLESS_LIMIT`` bytes).
 
@@ -36,7 +37,8 @@ from standins.providers._messages import RecordedRequest, Reply, Request
 
 #: Header names whose values never enter the request log.
 SECRET_HEADERS = frozenset({"authorization", "x-goog-api-key", "x-api-key", "api-key"})
-MODES = ("normal", "slow", "reset", "html", "malformed", "trickle", "endless")
+MODES = ("normal", "slow", "reset", "html", "malformed", "trickle", "trickle-headers",
+         "endless")
 #: the most an ``endless`` body sends before it ends after all (so no test can hang on it)
 ENDLESS_LIMIT = 1024**3
 HTML_PAGE = (
@@ -365,6 +367,8 @@ class FakeServer:
             reply = Reply(500, self.error_body(500, f"fake server error: {type(exc).__name__}"))
         if mode == "trickle":
             return _send(handler, reply, trickle=trickle, stopping=stopping)
+        if mode == "trickle-headers":
+            return _trickle_whole(handler, reply, trickle, stopping)
         _send(handler, reply)
 
     def _send_endless(self, handler: _Handler, stopping: threading.Event) -> None:
@@ -420,6 +424,34 @@ def _send(handler: _Handler, reply: Reply, *, trickle: float | None = None,
             handler.wfile.flush()
     except OSError:
         handler.close_connection = True
+
+
+def _payload(reply: Reply) -> bytes:
+    if isinstance(reply.body, bytes):
+        return reply.body
+    if isinstance(reply.body, str):
+        return reply.body.encode("utf-8")
+    return b"" if reply.body is None else json.dumps(reply.body).encode("utf-8")
+
+
+def _trickle_whole(handler: _Handler, reply: Reply, trickle: float,
+                   stopping: threading.Event) -> None:
+    """The whole answer, status line and headers included, one byte every ``trickle``."""
+    payload = _payload(reply)
+    head = (f"HTTP/1.1 {reply.status} {_reason(reply.status)}\r\n"
+            f"Content-Type: {reply.content_type}; charset=utf-8\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
+            + f"Content-Length: {len(payload)}\r\n\r\n").encode("latin-1")
+    raw = head + payload
+    handler.close_connection = True
+    try:
+        for index in range(len(raw)):
+            if stopping.wait(trickle):
+                return
+            handler.wfile.write(raw[index:index + 1])
+            handler.wfile.flush()
+    except OSError:
+        return
 
 
 def _cut(handler: _Handler) -> None:

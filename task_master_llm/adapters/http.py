@@ -44,7 +44,7 @@ from task_master_llm.net.limits import (
     read_body,
 )
 from task_master_llm.net.settings import HttpSettings
-from task_master_llm.net.transport import default_session_factory
+from task_master_llm.net.transport import deadline_scope, default_session_factory
 from task_master_llm.version import __version__
 
 log = logging.getLogger(__name__)
@@ -234,10 +234,11 @@ class ProviderHttp:
             try:
                 timeout = self.deadline.timeouts(self.settings.connect_timeout,
                                                  self.settings.read_timeout)
-                response = self._session.request(
-                    method, url, params=params, json=json, timeout=timeout,
-                    allow_redirects=False, stream=True,
-                )
+                with deadline_scope(self.deadline):
+                    response = self._session.request(
+                        method, url, params=params, json=json, timeout=timeout,
+                        allow_redirects=False, stream=True,
+                    )
             except DeadlineExceeded:
                 raise self.too_slow() from None
             except requests.RequestException as exc:

@@ -203,3 +203,24 @@ def test_in_use_question_focuses_cancel_and_speaks_plainly(page, live: LiveApp) 
     agents = live.app.extensions["task_master_llm"].stores.agents.collection
     agent = agents.find_one({"name": "Sticky"})
     assert str(agent.get("modelId")) == seeded["models"][0]["id"]
+
+
+def test_discover_says_which_models_came_without_details(page, live: LiveApp) -> None:
+    """An Ollama model whose /api/show failed (or came too late) is still offered, with a
+    line saying it is listed without its details."""
+    ollama = live.providers["ollama"]
+    ollama.show_errors = {"llava:latest": 404}  # type: ignore[attr-defined]
+    login(page, ADMIN)
+    created = page.request.post("/api/llm/providers", data={
+        "name": "Local Ollama", "providerType": "ollama", "baseUrl": ollama.base_url})
+    assert created.status == 201, created.text()
+    page.goto("/llm#models")
+    page.get_by_role("button", name="Discover models").click()
+    dialog = page.get_by_role("dialog", name="Discover models")
+    dialog.get_by_role("button", name="Fetch models").click()
+    late = dialog.locator("#discover-list > li", has_text="llava:latest")
+    expect(late.locator(".llm-details-missing")).to_contain_text(
+        "Listed without its details: /api/show failed (not_found)")
+    others = dialog.locator("#discover-list > li", has_not_text="llava:latest")
+    expect(others.first).to_be_visible()
+    expect(dialog.locator("#discover-list .llm-details-missing")).to_have_count(1)

@@ -68,6 +68,20 @@ def test_trickling_provider_is_cut_at_the_deadline_on_discover(db, trickling_goo
     assert elapsed < DEADLINE + MARGIN
 
 
+def test_trickling_headers_are_cut_at_the_deadline(db):
+    # the status line and headers come one byte at a time, each within the read timeout
+    with GoogleServer(mode="trickle-headers", trickle_seconds=0.05) as server:
+        app = make_app(db, TASK_MASTER_LLM_HTTP_DEADLINE=DEADLINE)
+        admin = admin_of(app)
+        pid = make_provider(admin, "google", apiKey=server.DEMO_KEY,
+                            baseUrl=server.base_url)["id"]
+        res, elapsed = timed(lambda: admin.post(f"/api/llm/providers/{pid}/test"))
+    data = res.json["data"]
+    assert (data["status"], data["errorKind"]) == ("invalid", "timeout")
+    assert data["message"].startswith("Google answered too slowly (no complete answer")
+    assert elapsed < DEADLINE + MARGIN
+
+
 def test_a_stalled_answer_is_too_slow_not_unreachable(db):
     # each byte comes after more than the read timeout: a read timeout mid-body
     with GoogleServer(mode="trickle", trickle_seconds=0.8) as server:
