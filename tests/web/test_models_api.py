@@ -64,8 +64,15 @@ def test_filters_and_pagination(admin, member):
     assert listed(member, q="gpt-3")["items"][0]["providerModelId"] == "gpt-3"
     assert listed(member, q=".*")["total"] == 0  # text, not a regex
     page = listed(member, limit=3, offset=3)
-    assert page["total"] == 7 and page["limit"] == 3 and page["offset"] == 3
-    assert len(page["items"]) == 3
+    # a middle page: more follow, and the total is not counted unless asked for
+    assert page["total"] is None and page["hasMore"] is True
+    assert page["limit"] == 3 and page["offset"] == 3 and len(page["items"]) == 3
+    assert listed(member, limit=3, offset=3, count="true")["total"] == 7
+    last = listed(member, limit=3, offset=6)  # the end: the total is known for free
+    assert last["total"] == 7 and last["hasMore"] is False and len(last["items"]) == 1
+    assert listed(member, limit=7)["hasMore"] is False
+    assert listed(member, limit=6) == {**listed(member, limit=6), "hasMore": True,
+                                       "total": None}
     everything = [m["id"] for m in listed(member, limit=100)["items"]]
     pages = [m["id"] for off in (0, 3, 6) for m in listed(member, limit=3, offset=off)["items"]]
     assert pages == everything
