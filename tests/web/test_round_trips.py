@@ -317,3 +317,34 @@ def test_agents_page(watched: Any) -> None:
 
     (count, kinds), _ = _both(measure)
     assert count == 3, kinds  # the page (limit + 1), its models, their providers
+
+
+def test_key_patch_answers_within_the_gateway_timeout_however_many_agents(
+        watched: Any, talon: TalonServer) -> None:
+    """A hanging gateway: 42 agents re-synced 8 at a time took 6 x the timeout; now the
+    re-sync stops at one deadline (timeout + a margin) and what was not pushed stays owed,
+    for ``flask llm sync-agents``."""
+    import time
+
+    w = watched()
+    app = w.app(talon, TASK_MASTER_LLM_TALON_TIMEOUT=1.0)
+    admin = login(app, "admin")
+    provider = _provider(admin)
+    model = _model(admin, provider["id"])
+    _agents(w.raw, model["id"], 42)
+    talon.slow_seconds = 1.5
+    talon.mode = "slow"
+    started = time.monotonic()
+    res = admin.patch(f"/api/llm/providers/{provider['id']}",
+                      json={"apiKey": "sk-test-new-key-0123456"})
+    elapsed = time.monotonic() - started
+    assert res.status_code == 200, res.get_data(as_text=True)
+    assert elapsed < 1.0 + 1.0, elapsed
+    states = Counter(a["talonSyncStatus"] for a in w.raw.Agent.find())
+    assert states["synced"] == 0 and sum(states.values()) == 42, states  # all owed
+    listed = _ok(admin.get("/api/agents?limit=100"))["items"]
+    assert {a["talonSync"]["status"] for a in listed} <= {"pending", "failed"}
+    talon.mode = "normal"
+    result = app.test_cli_runner().invoke(args=["llm", "sync-agents"])
+    assert result.exit_code == 0, result.output
+    assert Counter(a["talonSyncStatus"] for a in w.raw.Agent.find()) == {"synced": 42}
