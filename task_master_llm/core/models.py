@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 
 from task_master_llm.core.links import AgentLinks
 from task_master_llm.errors import Conflict, NotFound
@@ -100,24 +100,28 @@ class ModelService:
             self._upsert(pid, entry, existing.get(entry["providerModelId"]), now)
             for entry in entries
         ]
-        operations = [UpdateOne(match, update, upsert=True) for match, update in specs]
-        created, updated, new_ids = self.store.bulk_upsert(operations)
+        upserts = [UpdateOne(match, update, upsert=True) for match, update in specs]
+        # what was written, known without reading it back: a new model's whole document
+        # (inserted as it is), an existing one's as read before with the update applied
+        models: list[dict[str, Any] | None] = [
+            _written(spec, existing.get(m), None if m in existing else ObjectId())
+            for spec, m in zip(specs, wanted, strict=True)
+        ]
+        operations: list[InsertOne | UpdateOne] = [
+            upsert if m in existing else InsertOne(doc)
+            for upsert, m, doc in zip(upserts, wanted, models, strict=True)
+        ]
+        created, updated, lost = self.store.bulk_upsert(operations, upserts)
         current = self.providers.find(pid)
         if current is None or current.get("deleting"):
             # the provider was deleted meanwhile: finish its cascade for what we wrote
             self.store.delete_by_provider(pid)
             raise NotFound(f"Provider {provider.get('name')!r} was deleted meanwhile.")
         log.info("models registered provider=%s created=%d updated=%d", pid, created, updated)
-        # what was written, without reading it back: the documents read before the write
-        # (or the ids the upserts made) with the write applied
-        models: list[dict[str, Any] | None] = [
-            _written(spec, existing.get(m), new_ids.get(i))
-            for i, (spec, m) in enumerate(zip(specs, wanted, strict=True))
-        ]
-        lost = [m for m, doc in zip(wanted, models, strict=True) if doc is None]
         if lost:  # another registration created these first (a race): read them
-            found = self.store.by_provider_model_ids(pid, lost)
-            models = [doc or found.get(m) for m, doc in zip(wanted, models, strict=True)]
+            found = self.store.by_provider_model_ids(pid, [wanted[i] for i in lost])
+            models = [found.get(m) if i in lost else doc
+                      for i, (m, doc) in enumerate(zip(wanted, models, strict=True))]
         summary = provider_summary(current)
         return {"created": created, "updated": updated,
                 "models": [{**doc, "provider": summary} for doc in models if doc is not None]}

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import InsertOne, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
@@ -15,6 +15,9 @@ from task_master_llm.store.base import ensure_index, maybe_object_id, utcnow
 
 #: the order of a page of models (an index for it, alone and after each filter field)
 PAGE_SORT = [("displayName", 1), ("providerModelId", 1), ("_id", 1)]
+
+#: up to this many ids are looked up with ``$in``; more by reading the provider's models
+_SHORT_IN = 20
 
 #: the provider facts a model carries; each has a source in ``meta.sources``
 FACT_FIELDS = ("displayName", "modality", "contextWindow", "inputCostPer1k", "outputCostPer1k")
@@ -84,11 +87,18 @@ class ModelStore:
     def by_provider_model_ids(
         self, provider_id: ObjectId, provider_model_ids: list[str]
     ) -> dict[str, dict[str, Any]]:
-        """One provider's models with these provider ids, keyed by providerModelId."""
-        cursor = self.collection.find(
-            {"providerId": provider_id, "providerModelId": {"$in": provider_model_ids}}
-        )
-        return {d["providerModelId"]: d for d in cursor}
+        """One provider's models with these provider ids, keyed by providerModelId.
+
+        Many ids are looked up by reading the provider's models (the index's prefix) and
+        keeping the wanted ones: a long ``$in`` costs far more than that on SecantusDB."""
+        if len(provider_model_ids) <= _SHORT_IN:
+            cursor = self.collection.find(
+                {"providerId": provider_id, "providerModelId": {"$in": provider_model_ids}}
+            )
+            return {d["providerModelId"]: d for d in cursor}
+        wanted = set(provider_model_ids)
+        cursor = self.collection.find({"providerId": provider_id})
+        return {d["providerModelId"]: d for d in cursor if d.get("providerModelId") in wanted}
 
     def page(
         self, query: Mapping[str, Any], *, offset: int, limit: int, count: bool = False
@@ -117,29 +127,36 @@ class ModelStore:
         """Every registered model (the migration matches legacy strings against them)."""
         return list(self.collection.find({}))
 
-    def bulk_upsert(self, operations: list[UpdateOne]) -> tuple[int, int, dict[int, Any]]:
-        """Run upserts in one unordered bulk write; returns (created, updated, the id each
-        inserting operation made, by its index in ``operations``)."""
+    def bulk_upsert(
+        self, operations: list[InsertOne | UpdateOne], upserts: list[UpdateOne]
+    ) -> tuple[int, int, set[int]]:
+        """Run inserts (models not found before) and upserts in one unordered bulk write;
+        ``upserts[i]`` is operation ``i`` as an upsert. Returns (created, updated, the
+        indexes of inserts that lost a race: another writer made the model first, so its
+        upsert ran instead and the document is that writer's).
+
+        Inserting what is known to be new is several times cheaper than an upsert."""
         if not operations:
-            return 0, 0, {}
+            return 0, 0, set()
         try:
             result = self.collection.bulk_write(operations, ordered=False)
         except BulkWriteError as exc:
-            # Two registrations racing on a new model: the loser's upsert hits the unique
-            # index. Re-running just those operations now matches the winner's document.
+            # Two registrations racing on a new model: the loser's insert hits the unique
+            # index. Re-running those as upserts now matches the winner's document.
             errors = exc.details.get("writeErrors", [])
             if not errors or any(e.get("code") != 11000 for e in errors):
                 raise
-            again = [operations[e["index"]] for e in errors]
-            retry = self.collection.bulk_write(again, ordered=False)
+            lost = {e["index"] for e in errors}
+            retry = self.collection.bulk_write([upserts[i] for i in sorted(lost)],
+                                               ordered=False)
             details = exc.details
-            made = {u["index"]: u["_id"] for u in details.get("upserted", [])}
             return (
-                details.get("nUpserted", 0) + retry.upserted_count,
+                details.get("nInserted", 0) + details.get("nUpserted", 0)
+                + retry.upserted_count,
                 details.get("nMatched", 0) + retry.matched_count,
-                made,
+                lost,
             )
-        return result.upserted_count, result.matched_count, dict(result.upserted_ids or {})
+        return result.inserted_count + result.upserted_count, result.matched_count, set()
 
     def update(
         self, model_id: ObjectId, set_fields: Mapping[str, Any]
