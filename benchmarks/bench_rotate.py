@@ -23,8 +23,7 @@ from bson import ObjectId
 from pymongo import UpdateOne
 from pymongo.collection import Collection
 
-from benchmarks.bench_routes import database
-from benchmarks.common import BenchResult, Row
+from benchmarks.common import BenchResult, Row, database
 from task_master_llm.core.rotation import rotate_collection
 from task_master_llm.store.keys import from_document, to_document
 from task_master_llm.vault import Vault

@@ -25,19 +25,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask
-from pymongo import MongoClient, UpdateOne
+from pymongo import UpdateOne
 from pymongo.database import Database
 
-from benchmarks.common import BenchResult, Row
+from benchmarks.common import BenchResult, Row, database
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 SORT = [("displayName", 1), ("providerModelId", 1), ("_id", 1)]
@@ -52,28 +49,6 @@ class _Admin:
 
     def get_id(self) -> str:
         return self.id
-
-
-@contextmanager
-def database() -> Iterator[Database]:
-    """A fresh database on ``MONGO_URI``, or on a SecantusDB server started here."""
-    uri = os.environ.get("MONGO_URI")
-    server = None
-    if not uri:
-        from secantus import SecantusDBServer
-
-        server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=":memory:")
-        server.start()
-        uri = server.uri
-    client: MongoClient = MongoClient(uri, tz_aware=True)
-    name = f"bench_routes_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name]
-    finally:
-        client.drop_database(name)
-        client.close()
-        if server is not None:
-            server.stop()
 
 
 def make_app(db: Database) -> Flask:
