@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from benchmarks import (
+    bench_concurrency,
     bench_google_pagination,
     bench_ollama_discovery,
     bench_rotate,
@@ -76,12 +77,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.quick:
             runs += [
                 lambda: bench_routes.run((1000, 5000), agents=5000, repeats=3),
+                lambda: bench_concurrency.run(models=1000, requests_each=3, rounds=2),
                 lambda: bench_rotate.run(keys=500, repeats=3),
                 lambda: bench_verify.run(agents=200, repeats=3),
             ]
         else:
             runs += [
                 lambda: bench_routes.run(repeats=5),
+                lambda: bench_concurrency.run(models=5000),
                 lambda: bench_rotate.run(keys=2000, repeats=3),
                 lambda: bench_verify.run(agents=1000, repeats=5),
             ]

@@ -106,3 +106,15 @@ def test_rotate_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code in (0, 1), out
     assert "rotate-key 20 keys: ours" in out and "a rerun with nothing to rotate" in out
+
+
+bench_concurrency = importlib.import_module("benchmarks.bench_concurrency")
+
+
+def test_concurrency_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """A real threaded server, concurrent readers of both routes, every page whole."""
+    code = bench_concurrency.main(["--models", "120", "--readers", "3", "--requests", "1",
+                                   "--rounds", "1"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "3 concurrent readers of GET models?limit=100" in out and "ratio" in out
