@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 from benchmarks import (
     bench_concurrency,
+    bench_discovery_memory,
     bench_google_pagination,
     bench_ollama_discovery,
     bench_rotate,
@@ -73,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: bench_google_pagination.run(repeats=max(repeats, 9)),
         lambda: bench_test_connection.run(pairs=pairs),
     ]
+    runs.append(lambda: bench_discovery_memory.run(models=1000 if args.quick else 5000))
     if not args.no_db:
         if args.quick:
             runs += [

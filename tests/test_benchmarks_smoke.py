@@ -118,3 +118,14 @@ def test_concurrency_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code in (0, 1), out
     assert "3 concurrent readers of GET models?limit=100" in out and "ratio" in out
+
+
+bench_discovery_memory = importlib.import_module("benchmarks.bench_discovery_memory")
+
+
+def test_discovery_memory_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Both providers discovered under tracemalloc, against their bare requests."""
+    code = bench_discovery_memory.main(["--models", "30"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "Ollama, 30 models: discovery peak" in out and "OpenAI-compatible, 30 models" in out
