@@ -5,7 +5,7 @@ times ``Reconciler.verify()`` (what ``--verify`` runs) and, side by side in the 
 the bare calls doing the same job: ``GET /v1/agents`` + ``GET /v1/auth/providers`` with
 ``requests``, one ``find()`` of the agents and one ``bulk_write`` storing each agent's
 verified state. Medians of interleaved repetitions; the
-gateway and the database (SecantusDB) run in this process.
+gateway runs in this process; the database is SecantusDB in this process, or ``MONGO_URI``.
 
     .venv/bin/python -m benchmarks.bench_verify --agents 1000
 """
@@ -19,10 +19,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import requests
-from pymongo import MongoClient, UpdateOne
-from secantus import SecantusDBServer
+from pymongo import UpdateOne
 
-from benchmarks.common import BenchResult, Row
+from benchmarks.common import BenchResult, Row, database
 from standins.talon import TalonServer
 from task_master_llm.config import load_settings
 from task_master_llm.core.services import build_services
@@ -35,64 +34,57 @@ TARGET = 5.0
 def run(agents: int = 1000, repeats: int = 5) -> BenchResult:
     """Seed, push, then time verify against the bare reads."""
     result = BenchResult()
-    db_server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=":memory:")
-    db_server.start()
-    try:
-        with TalonServer(token=TOKEN) as talon:
-            client: MongoClient = MongoClient(db_server.uri, tz_aware=True)
-            services = build_services(load_settings({
-                "LLM_ENCRYPTION_KEY": KEY, "TALON_GATEWAY_URL": talon.base_url,
-                "TALON_GATEWAY_TOKEN": TOKEN,
-            }, environ={}), client["bench_verify"])
-            services.stores.ensure_indexes()
-            provider = services.providers.create({
-                "name": "openai", "providerType": "openai", "apiKey": "sk-bench-0123456789",
-                "baseUrl": "https://api.openai.com/v1"})
-            [model] = services.models.register(str(provider["_id"]),
-                                               [{"providerModelId": "gpt-4o"}])["models"]
-            collection = services.stores.agents.collection
-            collection.insert_many([
-                {"name": f"agent {i:05d}", "talonId": f"agent-{i:05d}", "modelId": model["_id"],
-                 "model": "openai/gpt-4o", "soul": "s" * 200, "talonSyncStatus": "pending"}
-                for i in range(agents)
-            ])
-            pushed = services.reconciler.run()
-            correct = pushed.synced == agents and services.reconciler.verify().ok
-            headers = {"Authorization": f"Bearer {TOKEN}"}
+    with database() as db, TalonServer(token=TOKEN) as talon:
+        services = build_services(load_settings({
+            "LLM_ENCRYPTION_KEY": KEY, "TALON_GATEWAY_URL": talon.base_url,
+            "TALON_GATEWAY_TOKEN": TOKEN,
+        }, environ={}), db)
+        services.stores.ensure_indexes()
+        provider = services.providers.create({
+            "name": "openai", "providerType": "openai", "apiKey": "sk-bench-0123456789",
+            "baseUrl": "https://api.openai.com/v1"})
+        [model] = services.models.register(str(provider["_id"]),
+                                           [{"providerModelId": "gpt-4o"}])["models"]
+        collection = services.stores.agents.collection
+        collection.insert_many([
+            {"name": f"agent {i:05d}", "talonId": f"agent-{i:05d}", "modelId": model["_id"],
+             "model": "openai/gpt-4o", "soul": "s" * 200, "talonSyncStatus": "pending"}
+            for i in range(agents)
+        ])
+        pushed = services.reconciler.run()
+        correct = pushed.synced == agents and services.reconciler.verify().ok
+        headers = {"Authorization": f"Bearer {TOKEN}"}
 
-            def bare(write: bool = True) -> None:
-                with requests.Session() as session:
-                    session.get(talon.base_url + "/v1/agents", headers=headers,
-                                timeout=30).json()
-                    session.get(talon.base_url + "/v1/auth/providers", headers=headers,
-                                timeout=30).json()
-                docs = list(collection.find({}))
-                if not write:
-                    return
-                now = datetime.now(timezone.utc)
-                collection.bulk_write([
-                    UpdateOne({"_id": d["_id"]}, {"$set": {"talonVerifyStatus": "in_sync",
-                                                           "talonVerifiedAt": now}})
-                    for d in docs
-                ], ordered=False)
+        def bare(write: bool = True) -> None:
+            with requests.Session() as session:
+                session.get(talon.base_url + "/v1/agents", headers=headers,
+                            timeout=30).json()
+                session.get(talon.base_url + "/v1/auth/providers", headers=headers,
+                            timeout=30).json()
+            docs = list(collection.find({}))
+            if not write:
+                return
+            now = datetime.now(timezone.utc)
+            collection.bulk_write([
+                UpdateOne({"_id": d["_id"]}, {"$set": {"talonVerifyStatus": "in_sync",
+                                                       "talonVerifiedAt": now}})
+                for d in docs
+            ], ordered=False)
 
-            ours_t: list[float] = []
-            bare_t: list[float] = []
-            reads_t: list[float] = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                report = services.reconciler.verify()
-                ours_t.append(time.perf_counter() - start)
-                correct = correct and report.ok and report.in_sync == agents
-                start = time.perf_counter()
-                bare()
-                bare_t.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                bare(write=False)
-                reads_t.append(time.perf_counter() - start)
-            client.close()
-    finally:
-        db_server.stop()
+        ours_t: list[float] = []
+        bare_t: list[float] = []
+        reads_t: list[float] = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            report = services.reconciler.verify()
+            ours_t.append(time.perf_counter() - start)
+            correct = correct and report.ok and report.in_sync == agents
+            start = time.perf_counter()
+            bare()
+            bare_t.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            bare(write=False)
+            reads_t.append(time.perf_counter() - start)
     ours, reference = statistics.median(ours_t), statistics.median(bare_t)
     ratio = ours / reference
     result.correct = correct

@@ -10,11 +10,17 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import os
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+
+from pymongo import MongoClient
+from pymongo.database import Database
 
 from standins.providers import FakeServer
 
@@ -155,3 +161,25 @@ class ServerHost:
                 self._process.kill()
                 self._process.join(5)
 
+
+
+@contextlib.contextmanager
+def database() -> Iterator[Database]:
+    """A fresh database on ``MONGO_URI``, or on a SecantusDB server started here."""
+    uri = os.environ.get("MONGO_URI")
+    server = None
+    if not uri:
+        from secantus import SecantusDBServer
+
+        server = SecantusDBServer(host="127.0.0.1", port=0, storage_path=":memory:")
+        server.start()
+        uri = server.uri
+    client: MongoClient = MongoClient(uri, tz_aware=True)
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        client.drop_database(name)
+        client.close()
+        if server is not None:
+            server.stop()

@@ -83,3 +83,49 @@ def test_verify_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code in (0, 1), out
     assert "verify 20 agents: median" in out and "ratio" in out
+
+
+bench_routes = importlib.import_module("benchmarks.bench_routes")
+bench_rotate = importlib.import_module("benchmarks.bench_rotate")
+
+
+def test_routes_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every route measured against its bare calls, pages and counts checked."""
+    code = bench_routes.main(["--sizes", "150,300", "--providers", "5", "--agents", "120",
+                              "--register", "10", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    for line in ("GET models?limit=100, 300 models: ours", "GET providers, 5 providers",
+                 "GET agents?limit=100, 120 agents", "POST models, 10 again: ours"):
+        assert line in out
+
+
+def test_rotate_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Rotation, the bare loop and the bulk write on freshly seeded old-key records."""
+    code = bench_rotate.main(["--keys", "20", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "rotate-key 20 keys: ours" in out and "a rerun with nothing to rotate" in out
+
+
+bench_concurrency = importlib.import_module("benchmarks.bench_concurrency")
+
+
+def test_concurrency_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """A real threaded server, concurrent readers of both routes, every page whole."""
+    code = bench_concurrency.main(["--models", "120", "--readers", "3", "--requests", "1",
+                                   "--rounds", "1"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "3 concurrent readers of GET models?limit=100" in out and "ratio" in out
+
+
+bench_discovery_memory = importlib.import_module("benchmarks.bench_discovery_memory")
+
+
+def test_discovery_memory_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """Both providers discovered under tracemalloc, against their bare requests."""
+    code = bench_discovery_memory.main(["--models", "30"])
+    out = capsys.readouterr().out
+    assert code in (0, 1), out
+    assert "Ollama, 30 models: discovery peak" in out and "OpenAI-compatible, 30 models" in out

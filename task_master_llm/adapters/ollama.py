@@ -113,7 +113,21 @@ def _show(http: ProviderHttp, name: str) -> tuple[dict[str, Any], str | None]:
         return {}, f"/api/show failed ({err.error_kind}): {err.message}"
     if not isinstance(body, dict):
         return {}, "/api/show answered with an unexpected shape"
-    return body, None
+    return _facts(body), None
+
+
+def _facts(show: dict[str, Any]) -> dict[str, Any]:
+    """The part of a ``/api/show`` body discovery uses (details, capabilities, the context
+    length of ``model_info``): kept per model while the others are asked, instead of the
+    whole body (license, modelfile, template, tensors...), so memory stays flat."""
+    info = as_dict(show.get("model_info"))
+    arch = as_str(info.get("general.architecture"))
+    kept: dict[str, Any] = {"details": show.get("details"),
+                            "capabilities": show.get("capabilities")}
+    if arch:
+        kept["model_info"] = {"general.architecture": arch,
+                              f"{arch}.context_length": info.get(f"{arch}.context_length")}
+    return kept
 
 
 def _capabilities(body: dict[str, Any]) -> list[str] | None:

@@ -11,11 +11,13 @@ provider's is owed a push (see :mod:`task_master_llm.core.reconcile`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bson import ObjectId
+from pymongo import UpdateOne
 
 from task_master_llm.config import TalonSettings
 from task_master_llm.core.credentials import Credentials
@@ -46,6 +48,17 @@ def talon_client(settings: TalonSettings) -> TalonClient:
         max_listing_bytes=settings.max_listing_bytes,
         reserved_ids=settings.reserved_ids,
     )
+
+
+#: what a request that re-syncs agents may spend beyond the gateway timeout
+DEADLINE_MARGIN = 0.5
+
+
+def request_deadline(settings: TalonSettings) -> float:
+    """The :func:`time.monotonic` instant by which a request's agent re-syncs stop: the
+    gateway timeout (plus a margin) from now, however many agents it touches; what is not
+    pushed by then stays owed for ``flask llm sync-agents``."""
+    return time.monotonic() + settings.timeout + DEADLINE_MARGIN
 
 
 def talon_sync(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,23 +113,26 @@ class AgentSync:
 
     def push(self, doc: Mapping[str, Any], method: str) -> dict[str, Any]:
         """Call the gateway for ``doc`` and record the outcome on it."""
-        version: int | None = None
-        if not self.client.enabled:
-            outcome = SyncOutcome("disabled", DISABLED_MESSAGE)
-        else:
-            try:
-                payload = self.payload(doc, put=method != "POST")
-                version = payload.version
-                if payload.problem is not None:
-                    outcome = SyncOutcome("failed", payload.problem)
-                elif method == "POST":
-                    outcome = self.client.create(payload.body)
-                else:
-                    outcome = self.client.update(payload.body)
-            except Exception as exc:  # never let a sync bug lose the saved change
-                log.error("sync of agent %s crashed: %s", doc.get("_id"), type(exc).__name__)
-                outcome = SyncOutcome("failed", "The sync failed unexpectedly; see the server log.")
+        outcome, version = self.call(doc, method)
         return self.record(doc["_id"], outcome, version)
+
+    def call(
+        self, doc: Mapping[str, Any], method: str, lookup: Lookup | None = None
+    ) -> tuple[SyncOutcome, int | None]:
+        """Call the gateway for ``doc`` (nothing is recorded); returns the outcome and the
+        provider's ``credentialsVersion`` the body carried."""
+        if not self.client.enabled:
+            return SyncOutcome("disabled", DISABLED_MESSAGE), None
+        try:
+            payload = self.payload(doc, put=method != "POST", lookup=lookup)
+            if payload.problem is not None:
+                return SyncOutcome("failed", payload.problem), payload.version
+            if method == "POST":
+                return self.client.create(payload.body), payload.version
+            return self.client.update(payload.body), payload.version
+        except Exception as exc:  # never let a sync bug lose the saved change
+            log.error("sync of agent %s crashed: %s", doc.get("_id"), type(exc).__name__)
+            return SyncOutcome("failed", "The sync failed unexpectedly; see the server log."), None
 
     def lookup(self, docs: list[dict[str, Any]]) -> Lookup:
         """Fetch what :meth:`payload` needs for all of ``docs`` in two queries."""
@@ -209,15 +225,22 @@ class AgentSync:
         self, agent_id: ObjectId, outcome: SyncOutcome, version: int | None = None
     ) -> dict[str, Any]:
         """Store the outcome on the agent; returns its ``talonSync``."""
-        values: dict[str, Any] = {
-            "talonSyncStatus": outcome.status,
-            "talonSyncError": outcome.error,
-        }
-        if outcome.status == "synced":
-            values["talonSyncedAt"] = utcnow()
-            values["talonSyncedVersion"] = version
-        new = self.store.update(agent_id, values)
-        return talon_sync(new or values)
+        new = self.store.update(agent_id, _outcome_fields(outcome, version))
+        return talon_sync(new or _outcome_fields(outcome, version))
+
+    def record_many(
+        self, results: list[tuple[Mapping[str, Any], SyncOutcome, int | None]]
+    ) -> list[dict[str, Any]]:
+        """Store several outcomes in one bulk write; returns each agent's ``talonSync``
+        (its document as read before the push, with the outcome applied)."""
+        states = []
+        operations = []
+        for doc, outcome, version in results:
+            values = _outcome_fields(outcome, version)
+            operations.append(UpdateOne({"_id": doc["_id"]}, {"$set": values}))
+            states.append(talon_sync({**doc, **values}))
+        self.store.bulk_write(operations)
+        return states
 
     def remove(self, talon_id: Any) -> SyncOutcome:
         """DELETE the agent at the gateway; 404 counts as done, a failure is logged."""
@@ -236,6 +259,15 @@ class AgentSync:
         return outcome
 
 
+def _outcome_fields(outcome: SyncOutcome, version: int | None) -> dict[str, Any]:
+    """The agent fields that record a push's outcome."""
+    values: dict[str, Any] = {"talonSyncStatus": outcome.status, "talonSyncError": outcome.error}
+    if outcome.status == "synced":
+        values["talonSyncedAt"] = utcnow()
+        values["talonSyncedVersion"] = version
+    return values
+
+
 def _legacy_model(doc: Mapping[str, Any]) -> str | None:
     """The model string of an agent not bound to the registry: ``model``, else the
     JavaScript Task Master's ``defaultModel``."""
@@ -246,4 +278,4 @@ def _legacy_model(doc: Mapping[str, Any]) -> str | None:
     return None
 
 
-__all__ = ["AgentSync", "Payload", "talon_client", "talon_sync"]
+__all__ = ["AgentSync", "Lookup", "Payload", "request_deadline", "talon_client", "talon_sync"]

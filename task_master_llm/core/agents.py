@@ -12,8 +12,9 @@ The service is also the providers' and models' :class:`~task_master_llm.core.lin
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import islice
 from typing import Any
 
@@ -22,7 +23,7 @@ from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.adapters import adapter_types
-from task_master_llm.core.agent_sync import AgentSync, talon_sync
+from task_master_llm.core.agent_sync import AgentSync, request_deadline, talon_sync
 from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, agent_target, problem
 from task_master_llm.errors import Conflict, GatewayError, ValidationError
 from task_master_llm.store import (
@@ -73,6 +74,17 @@ class AgentService:
     def all(self) -> list[dict[str, Any]]:
         """Every agent with its ``llmModel`` relation (three queries in all)."""
         return self.with_models(self.store.all())
+
+    def page(self, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        """One page of agents by name with their ``llmModel`` relations (a fixed number of
+        queries): ``hasMore`` from reading ``limit + 1``; ``total`` only when the page
+        reaches the end (no count of the whole collection)."""
+        docs = self.store.page(offset=offset, limit=limit + 1)
+        more = len(docs) > limit
+        del docs[limit:]
+        total = offset + len(docs) if not more and (docs or offset == 0) else None
+        return {"items": self.with_models(docs), "hasMore": more, "total": total,
+                "limit": limit, "offset": offset}
 
     def get(self, agent_id: Any) -> dict[str, Any]:
         """One agent with its ``llmModel`` relation."""
@@ -268,52 +280,92 @@ class AgentService:
             )
         return self.get(doc["_id"])
 
-    def sync_many(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """PUT several agents (a few at a time); returns each one's ``talonSync``."""
+    def sync_many(
+        self, docs: list[dict[str, Any]], *, deadline: float | None = None
+    ) -> list[dict[str, Any]]:
+        """PUT several agents (``SYNC_WORKERS`` at a time); returns each one's ``talonSync``.
+
+        The payloads read their models and providers in one lookup, and the outcomes are
+        stored in one bulk write, so the round trips do not grow with ``len(docs)``. With a
+        ``deadline`` (a :func:`time.monotonic` instant) the pushes not finished by then are
+        left as they are, ``pending`` (owed: ``flask llm sync-agents`` pushes them), and
+        their ``talonSync`` says so; a request then answers in time however many agents a
+        change touched."""
         if not docs:
             return []
+        docs = [self._with_talon_id(doc) for doc in docs]
+        lookup = self.gateway.lookup(docs)
 
-        def one(doc: dict[str, Any]) -> dict[str, Any]:
-            return self.gateway.push(self._with_talon_id(doc), "PUT")
+        def one(doc: dict[str, Any]) -> tuple[SyncOutcome, int | None]:
+            return self.gateway.call(doc, "PUT", lookup)
 
-        if len(docs) == 1:
-            return [one(docs[0])]
-        with ThreadPoolExecutor(max_workers=min(SYNC_WORKERS, len(docs))) as pool:
-            return list(pool.map(one, docs))
+        done: dict[int, tuple[SyncOutcome, int | None]] = {}
+        if len(docs) == 1 and deadline is None:
+            done[0] = one(docs[0])
+        else:
+            pool = ThreadPoolExecutor(max_workers=min(SYNC_WORKERS, len(docs)))
+            futures = {pool.submit(one, doc): i for i, doc in enumerate(docs)}
+            try:
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                finished, _late = wait(futures, timeout=timeout)
+                done = {futures[f]: f.result() for f in finished}
+            finally:
+                # pushes still queued are dropped; one already under way ends by its own
+                # timeout and is not recorded (the agent stays pending, owed)
+                pool.shutdown(wait=deadline is None, cancel_futures=True)
+        states = self.gateway.record_many(
+            [(docs[i], outcome, version) for i, (outcome, version) in sorted(done.items())]
+        )
+        by_index = dict(zip(sorted(done), states, strict=True))
+        owed = {"status": "pending", "syncedAt": None,
+                "error": "Not pushed before the request's deadline; `flask llm sync-agents` "
+                         "pushes it."}
+        return [by_index.get(i) or {**talon_sync(docs[i]), **owed} for i in range(len(docs))]
 
     # --- AgentLinks (called by the provider and model services) ----------------------
+    def request_deadline(self) -> float:
+        """The instant by which a request's re-syncs stop (see :func:`request_deadline`)."""
+        return request_deadline(self.gateway.settings)
+
     def agents_using(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
         """The agents bound to any of these models."""
         return self.store.by_model_ids(model_ids)
 
-    def drop_fallbacks(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
+    def drop_fallbacks(
+        self, model_ids: list[ObjectId], deadline: float | None = None
+    ) -> list[dict[str, str]]:
         """Models are being disabled or deleted: take them off every agent's fallback list
-        and re-sync those agents; returns ``[{"id", "name"}]`` of each."""
+        and re-sync those agents (until ``deadline``; the rest stay owed); returns
+        ``[{"id", "name"}]`` of each."""
         agents = self.store.by_fallback_ids(list(model_ids))
         if not agents:
             return []
         self.store.pull_fallbacks(list(model_ids))
         changed = self.store.by_ids([a["_id"] for a in agents])
         self._mark_pending(changed)
-        self.sync_many(changed)
+        self.sync_many(changed, deadline=deadline)
         log.info("dropped %d model(s) from the fallbacks of %d agent(s)", len(model_ids),
                  len(changed))
         return [{"id": str(a["_id"]), "name": a.get("name", "")} for a in changed]
 
-    def resync_provider(self, provider_id: ObjectId) -> None:
+    def resync_provider(self, provider_id: ObjectId, deadline: float | None = None) -> None:
         """A provider's key or base URL changed: re-sync every agent on its models (when
-        agent bodies carry keys; otherwise the gateway's credential store has them)."""
+        agent bodies carry keys; otherwise the gateway's credential store has them), until
+        ``deadline``; the rest stay owed."""
         if not self.gateway.settings.keys_in_body:
             return
         agents = self.store.by_model_ids(self.models.ids_by_provider(provider_id))
         self._mark_pending(agents)
-        results = self.sync_many(agents)
+        results = self.sync_many(agents, deadline=deadline)
         log.info("provider %s credentials changed: %d agent(s) re-synced, %d failed",
                  provider_id, len(results), sum(r["status"] == "failed" for r in results))
 
-    def detach_from_models(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
+    def detach_from_models(
+        self, model_ids: list[ObjectId], deadline: float | None = None
+    ) -> list[dict[str, str]]:
         """Models are about to go: detach their agents (keeping the ``providerType/model``
-        string, so they keep working as legacy agents), re-sync them, list them."""
+        string, so they keep working as legacy agents), re-sync them (until ``deadline``;
+        the rest stay owed), list them."""
         agents = self.store.by_model_ids(list(model_ids))
         if not agents:
             return []
@@ -331,8 +383,8 @@ class AgentService:
                 {"$set": fields, "$unset": {"modelId": ""}},
             ))
         self.store.bulk_write(operations)
-        detached = [d for d in (self.store.find(a["_id"]) for a in agents) if d is not None]
-        self.sync_many(detached)
+        detached = self.store.by_ids([a["_id"] for a in agents])
+        self.sync_many(detached, deadline=deadline)
         log.info("detached %d agent(s) from %d model(s)", len(detached), len(model_ids))
         return [{"id": str(a["_id"]), "name": a.get("name", "")} for a in detached]
 

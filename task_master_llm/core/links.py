@@ -15,22 +15,33 @@ from bson import ObjectId
 class AgentLinks(Protocol):
     """What providers and models need to know of, and do to, the agents that use them."""
 
+    def request_deadline(self) -> float:
+        """The :func:`time.monotonic` instant by which a request's agent re-syncs stop
+        (the gateway timeout and a margin from now)."""
+        ...
+
     def agents_using(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
         """The agents bound to any of these models."""
         ...
 
-    def detach_from_models(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
+    def detach_from_models(
+        self, model_ids: list[ObjectId], deadline: float | None = None
+    ) -> list[dict[str, str]]:
         """Models are about to go: detach their agents (they keep the model string),
-        re-sync them, and return ``[{"id", "name"}]`` of each."""
+        re-sync them (until ``deadline``, a :func:`time.monotonic` instant; the rest stay
+        owed), and return ``[{"id", "name"}]`` of each."""
         ...
 
-    def drop_fallbacks(self, model_ids: list[ObjectId]) -> list[dict[str, str]]:
+    def drop_fallbacks(
+        self, model_ids: list[ObjectId], deadline: float | None = None
+    ) -> list[dict[str, str]]:
         """Models are being disabled or deleted: take them off the agents' fallback lists,
-        re-sync those agents, and return ``[{"id", "name"}]`` of each."""
+        re-sync those agents (until ``deadline``), and return ``[{"id", "name"}]`` of each."""
         ...
 
-    def resync_provider(self, provider_id: ObjectId) -> None:
-        """A provider's key, base URL or deployment changed: push its agents again."""
+    def resync_provider(self, provider_id: ObjectId, deadline: float | None = None) -> None:
+        """A provider's key, base URL or deployment changed: push its agents again (until
+        ``deadline``; the rest stay owed)."""
         ...
 
 

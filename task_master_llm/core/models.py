@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 
 from task_master_llm.core.audit import NO_AUDIT, AuditLog, model_target
 from task_master_llm.core.links import AgentLinks
@@ -53,8 +53,12 @@ class ModelService:
         q: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        count: bool = False,
     ) -> dict[str, Any]:
-        """One page of models with their provider summaries (a fixed number of queries)."""
+        """One page of models with their provider summaries (three queries: the providers
+        being deleted, the page, its providers). ``hasMore`` says whether another page
+        follows; ``total`` is exact, and null unless ``count`` asked for it (one more
+        query) or the page reaches the end."""
         query: dict[str, Any] = {}
         hidden = self.providers.deleting_ids()
         if provider_id is not None:
@@ -67,9 +71,10 @@ class ModelService:
         if q:
             pattern = {"$regex": re.escape(q), "$options": "i"}
             query["$or"] = [{"providerModelId": pattern}, {"displayName": pattern}]
-        docs, total = self.store.page(query, offset=offset, limit=limit)
+        docs, more, total = self.store.page(query, offset=offset, limit=limit, count=count)
         return {
             "items": self.with_providers(docs),
+            "hasMore": more,
             "total": total,
             "limit": limit,
             "offset": offset,
@@ -94,26 +99,42 @@ class ModelService:
         wanted = [e["providerModelId"] for e in entries]
         existing = self.store.by_provider_model_ids(pid, wanted)
         now = utcnow()
-        operations = [
+        specs = [
             self._upsert(pid, entry, existing.get(entry["providerModelId"]), now)
             for entry in entries
         ]
-        created, updated = self.store.bulk_upsert(operations)
+        upserts = [UpdateOne(match, update, upsert=True) for match, update in specs]
+        # what was written, known without reading it back: a new model's whole document
+        # (inserted as it is), an existing one's as read before with the update applied
+        models: list[dict[str, Any] | None] = [
+            _written(spec, existing.get(m), None if m in existing else ObjectId())
+            for spec, m in zip(specs, wanted, strict=True)
+        ]
+        operations: list[InsertOne | UpdateOne] = [
+            upsert if m in existing else InsertOne(doc)
+            for upsert, m, doc in zip(upserts, wanted, models, strict=True)
+        ]
+        created, updated, lost = self.store.bulk_upsert(operations, upserts)
         current = self.providers.find(pid)
         if current is None or current.get("deleting"):
             # the provider was deleted meanwhile: finish its cascade for what we wrote
             self.store.delete_by_provider(pid)
             raise NotFound(f"Provider {provider.get('name')!r} was deleted meanwhile.")
         log.info("models registered provider=%s created=%d updated=%d", pid, created, updated)
-        models = self.store.by_provider_model_ids(pid, wanted)
-        ordered = [models[m] for m in wanted if m in models]
+        if lost:  # another registration created these first (a race): read them
+            found = self.store.by_provider_model_ids(pid, [wanted[i] for i in lost])
+            models = [found.get(m) if i in lost else doc
+                      for i, (m, doc) in enumerate(zip(wanted, models, strict=True))]
+        written = [doc for doc in models if doc is not None]
         for new in (True, False):  # one write each for the new and the refreshed models
             self.audit.record_many(
                 "model.registered",
-                [model_target(m) for m in ordered if (m["providerModelId"] in existing) != new],
+                [model_target(d) for d in written if (d["providerModelId"] in existing) != new],
                 details={"providerId": str(pid), "provider": provider.get("name"), "new": new},
             )
-        return {"created": created, "updated": updated, "models": self.with_providers(ordered)}
+        summary = provider_summary(current)
+        return {"created": created, "updated": updated,
+                "models": [{**doc, "provider": summary} for doc in written]}
 
     def update(self, model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Apply an admin's edit; edited facts are marked admin-owned in ``meta.sources``."""
@@ -133,12 +154,14 @@ class ModelService:
         if edited:
             self.audit.record("model.updated", model_target(doc), details={"fields": edited})
         if data.get("enabled") is False and doc.get("enabled"):
-            self.agents.drop_fallbacks([doc["_id"]])  # a disabled model is no fallback
+            # a disabled model is no fallback
+            self.agents.drop_fallbacks([doc["_id"]], self.agents.request_deadline())
         return self.with_providers([new])[0]
 
     def delete(self, model_id: str, *, force: bool = False) -> dict[str, Any]:
         """Delete a model. Agents using it make this a 409 unless ``force``, which detaches
         them first (they keep the legacy model string and are re-synced)."""
+        deadline = self.agents.request_deadline()
         doc = self.store.get(model_id)
         # Mark first: an agent bound to the model after the query below sees the mark and
         # detaches itself (AgentService), so no agent is left with a dangling modelId.
@@ -153,8 +176,8 @@ class ModelService:
                 "string).",
                 fields={"agents": [{"id": str(a["_id"]), "name": a.get("name")} for a in users]},
             )
-        detached = self.agents.detach_from_models([doc["_id"]]) if users else []
-        self.agents.drop_fallbacks([doc["_id"]])
+        detached = self.agents.detach_from_models([doc["_id"]], deadline) if users else []
+        self.agents.drop_fallbacks([doc["_id"]], deadline)
         self.store.remove(doc["_id"])
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
         self.audit.record("model.deleted", model_target(doc),
@@ -168,8 +191,9 @@ class ModelService:
         entry: Mapping[str, Any],
         existing: Mapping[str, Any] | None,
         now: Any,
-    ) -> UpdateOne:
-        """The upsert of one entry, keeping admin-owned facts and ``enabled``."""
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The upsert of one entry (filter, update), keeping admin-owned facts and
+        ``enabled``."""
         meta = dict(entry.get("meta") or {})
         given_sources = meta.pop("sources", None)
         sources = given_sources if isinstance(given_sources, dict) else {}
@@ -198,8 +222,31 @@ class ModelService:
             )
         for key, value in meta.items():
             set_fields[f"meta.{key}"] = value
-        return UpdateOne(
+        return (
             {"providerId": provider_id, "providerModelId": entry["providerModelId"]},
             {"$set": set_fields, "$setOnInsert": on_insert},
-            upsert=True,
         )
+
+
+def _written(
+    spec: tuple[dict[str, Any], dict[str, Any]], before: Mapping[str, Any] | None, new_id: Any
+) -> dict[str, Any] | None:
+    """The document an upsert ``(filter, update)`` left: ``before`` (or, for an insert,
+    the filter and ``$setOnInsert`` under ``new_id``) with its ``$set`` applied; None when
+    neither is known (another writer inserted it first)."""
+    match, update = spec
+    if before is not None:
+        doc = dict(before)
+    elif new_id is not None:
+        doc = {"_id": new_id, **match, **update["$setOnInsert"]}
+    else:
+        return None
+    for path, value in update["$set"].items():
+        target = doc
+        *parents, last = path.split(".")
+        for name in parents:
+            child = target.get(name)
+            target[name] = child = dict(child) if isinstance(child, dict) else {}
+            target = child
+        target[last] = value
+    return doc

@@ -68,7 +68,7 @@ class ProviderService:
     def all(self) -> list[dict[str, Any]]:
         """All providers as API objects, with their model counts (two queries)."""
         docs = self.store.all()
-        counts = self.models.count_by_provider([d["_id"] for d in docs])
+        counts = self.models.count_by_provider(None)  # one $group, no $in of every id
         return [self.to_api(d, counts.get(d["_id"], 0)) for d in docs]
 
     def get(self, provider_id: Any) -> dict[str, Any]:
@@ -147,6 +147,7 @@ class ProviderService:
 
     def update(self, provider_id: Any, data: Mapping[str, Any]) -> dict[str, Any]:
         """Apply a PATCH. A new key is re-encrypted and resets the status to unknown."""
+        deadline = self.agents.request_deadline()
         doc = self.store.get(provider_id)
         cls = get_adapter_class(doc["providerType"])
         if "providerType" in data and data["providerType"] != doc["providerType"]:
@@ -195,7 +196,7 @@ class ProviderService:
         elif credentials_changed:
             self.gateway.push(new["_id"])
         if credentials_changed:
-            self.agents.resync_provider(new["_id"])
+            self.agents.resync_provider(new["_id"], deadline)
         new = self.store.get(new["_id"])
         count = self.models.count_by_provider([new["_id"]]).get(new["_id"], 0)
         return self.to_api(new, count)
@@ -212,10 +213,11 @@ class ProviderService:
         doc = self.store.find(oid)
         if doc is None:
             raise NotFound(f"No provider with id {str(provider_id)[:64]!r}.")
+        deadline = self.agents.request_deadline()
         self.store.mark_deleting(oid)
         model_ids = self.models.ids_by_provider(oid)
-        detached = self.agents.detach_from_models(model_ids)
-        self.agents.drop_fallbacks(model_ids)
+        detached = self.agents.detach_from_models(model_ids, deadline)
+        self.agents.drop_fallbacks(model_ids, deadline)
         self.gateway.release(doc)
         deleted = self.models.delete_by_provider(oid)
         self.store.remove(oid)

@@ -2,14 +2,15 @@
 
 Safe to interrupt and to repeat, without transactions:
 
-- each record is rewritten by ONE ``update_one`` that sets ciphertext, nonce, tag and key
-  id together, so a record is always wholly old (readable with a previous key) or wholly
-  new (readable with the current key);
+- each record is rewritten by ONE update (many go in one bulk write) that sets ciphertext,
+  nonce, tag and key id together, so a record is always wholly old (readable with a
+  previous key) or wholly new (readable with the current key);
 - the filter of that update includes the old ciphertext, nonce and tag, so a concurrent
   change (an admin entering a new key) is never overwritten; such a record is re-read
   and retried a few times, then counted as skipped;
-- after writing, the record is read back and must decrypt to the same plaintext; if it
-  does not, it is put back as it was (when it is still ours) and counted failed;
+- after writing, the record is read back and must hold exactly the bytes written (each
+  record is decrypted once, before); if it does not, it is put back as it was (when it
+  is still ours) and counted failed;
 - records already under the current key are left alone, so a rerun rotates nothing.
 
 Logs carry counts and record ids only, never plaintext, ciphertext or key material.
@@ -22,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pymongo import UpdateOne
 from pymongo.collection import Collection
 
 from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, problem
@@ -43,6 +45,8 @@ Outcome = Literal["rotated", "already_current", "failed", "skipped"]
 
 _PROJECTION = dict.fromkeys((*CIPHER_FIELDS, KEY_ID_FIELD), 1)
 _ATTEMPTS = 3
+#: records rotated per bulk write (and read back per query)
+BATCH_SIZE = 500
 
 
 @dataclass
@@ -83,6 +87,7 @@ def rotate_collection(
     dry_run: bool = False,
     field: str = AAD_FIELD,
     on_record: Callable[[str, Outcome], None] | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> RotationReport:
     """Re-encrypt under ``vault``'s current key every document whose ``encryptedApiKey``
     was written with another key (a previous key, or a legacy JavaScript record).
@@ -91,81 +96,99 @@ def rotate_collection(
     ``on_record(record_id, outcome)`` is called after each record, e.g. for progress.
     Records that no configured key decrypts are counted failed and left untouched.
     Database errors propagate; the run can simply be repeated.
+
+    Round trips do not grow with the records: one read of every keyed record, then per
+    ``batch_size`` records to rotate one bulk write and one read-back (plus one more of
+    each per retry after a concurrent change). Each record is decrypted once; the
+    read-back must hold exactly the bytes written.
     """
     report = RotationReport(total=0, rotated=0, already_current=0, failed=0, dry_run=dry_run)
-    # Ids first: updating while iterating a cursor could show a document twice.
+    # Read first: updating while iterating a cursor could show a document twice.
     with_key = {CIPHER_FIELDS[0]: {"$ne": None}}
-    ids = [doc["_id"] for doc in collection.find(with_key, {"_id": 1})]
-    for _id in ids:
-        record_id = str(_id)
-        outcome = _rotate_one(collection, vault, _id, record_id, field, dry_run)
-        report.total += 1
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        log.debug("key rotation: record %s %s", record_id, outcome)
-        if on_record is not None:
-            on_record(record_id, outcome)
+    docs = list(collection.find(with_key, _PROJECTION))
+    for start in range(0, len(docs), max(1, batch_size)):
+        batch = docs[start:start + max(1, batch_size)]
+        for record_id, outcome in _rotate_batch(collection, vault, batch, field, dry_run):
+            report.total += 1
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            log.debug("key rotation: record %s %s", record_id, outcome)
+            if on_record is not None:
+                on_record(record_id, outcome)
     log.info("key rotation: %s", report.summary())
     return report
 
 
-def _rotate_one(
-    collection: Collection, vault: Vault, _id: Any, record_id: str, field: str, dry_run: bool
-) -> Outcome:
+def _rotate_batch(
+    collection: Collection, vault: Vault, docs: list[Mapping[str, Any]], field: str,
+    dry_run: bool,
+) -> list[tuple[str, Outcome]]:
+    """Rotate these records (as read); returns each one's outcome, in order."""
+    outcomes: dict[Any, Outcome] = {}
+    current: dict[Any, Mapping[str, Any] | None] = {d["_id"]: d for d in docs}
     for _attempt in range(_ATTEMPTS):
-        doc = collection.find_one({"_id": _id}, _PROJECTION)
-        old = None if doc is None else from_document(doc)
-        if old is None:
-            return "skipped"  # deleted, or its key removed, since the run started
-        if not vault.needs_rotation(old):
-            return "already_current"
-        try:
-            plaintext = vault.decrypt(old, record_id=record_id, field=field)
-        except DecryptionError:
-            log.warning(
-                "key rotation: record %s does not decrypt with any configured key "
-                "(is its old key missing from LLM_ENCRYPTION_KEY_PREVIOUS?); left untouched",
-                record_id,
-            )
-            return "failed"
-        if dry_run:
-            return "rotated"
-        new = vault.encrypt(plaintext, record_id=record_id, field=field)
-        result = collection.update_one(_match(_id, old), {"$set": to_document(new)})
-        if result.matched_count == 1:
-            return _verify(collection, vault, _id, record_id, field, old, new, plaintext)
-        log.info("key rotation: record %s changed concurrently; retrying", record_id)
-    return "skipped"
+        writes: dict[Any, tuple[EncryptedValue, EncryptedValue]] = {}
+        for _id, doc in current.items():
+            old = None if doc is None else from_document(doc)
+            if old is None:
+                outcomes[_id] = "skipped"  # deleted, or its key removed, meanwhile
+            elif not vault.needs_rotation(old):
+                outcomes[_id] = "already_current"
+            else:
+                try:
+                    plaintext = vault.decrypt(old, record_id=str(_id), field=field)
+                except DecryptionError:
+                    log.warning(
+                        "key rotation: record %s does not decrypt with any configured key "
+                        "(is its old key missing from LLM_ENCRYPTION_KEY_PREVIOUS?); left "
+                        "untouched", _id)
+                    outcomes[_id] = "failed"
+                    continue
+                if dry_run:
+                    outcomes[_id] = "rotated"
+                    continue
+                new = vault.encrypt(plaintext, record_id=str(_id), field=field)
+                writes[_id] = (old, new)
+        if not writes:
+            break
+        collection.bulk_write([
+            UpdateOne(_match(_id, old), {"$set": to_document(new)})
+            for _id, (old, new) in writes.items()
+        ], ordered=False)
+        stored = {d["_id"]: d for d in collection.find({"_id": {"$in": list(writes)}},
+                                                       _PROJECTION)}
+        current = {}
+        for _id, (old, new) in writes.items():
+            doc = stored.get(_id)
+            value = None if doc is None else from_document(doc)
+            if value is None:
+                outcomes[_id] = "skipped"
+            elif value.ciphertext == new.ciphertext:
+                outcomes[_id] = _settle(collection, _id, old, new, value)
+            else:  # someone else wrote it after we read it: theirs wins, look again
+                log.info("key rotation: record %s changed concurrently; retrying", _id)
+                current[_id] = doc
+        if not current:
+            break
+    for _id in current:
+        outcomes.setdefault(_id, "skipped")
+    return [(str(d["_id"]), outcomes.get(d["_id"], "skipped")) for d in docs]
 
 
-def _verify(
-    collection: Collection,
-    vault: Vault,
-    _id: Any,
-    record_id: str,
-    field: str,
-    old: EncryptedValue,
-    new: EncryptedValue,
-    plaintext: str,
+def _settle(
+    collection: Collection, _id: Any, old: EncryptedValue, new: EncryptedValue,
+    stored: EncryptedValue,
 ) -> Outcome:
-    """Read the record back; it must hold ``new`` and decrypt to ``plaintext``."""
-    doc = collection.find_one({"_id": _id}, _PROJECTION)
-    stored = None if doc is None else from_document(doc)
-    if stored is None or stored.ciphertext != new.ciphertext:
-        return "skipped"  # someone else wrote it after us; their value wins
-    try:
-        ok = vault.decrypt(stored, record_id=record_id, field=field) == plaintext
-    except DecryptionError:
-        ok = False
-    if ok and stored.key_id == vault.key_id:
+    """The read-back holds our ciphertext: it must hold exactly what we wrote (nonce, tag,
+    key id too), else the old value is put back (while the record still holds what was
+    read back), so the record stays readable with the old key."""
+    if (stored.nonce, stored.tag, stored.key_id) == (new.nonce, new.tag, new.key_id):
         return "rotated"
-    # Put the old value back (only if the record still holds what we wrote), so the record
-    # stays readable with the old key.
     restore: dict[str, Any] = {"$set": to_document(old)}
     if old.key_id is None:
         del restore["$set"][KEY_ID_FIELD]
         restore["$unset"] = {KEY_ID_FIELD: ""}
     collection.update_one(_match(_id, stored), restore)
-    log.warning("key rotation: record %s failed verification after writing; restored", record_id)
+    log.warning("key rotation: record %s failed verification after writing; restored", _id)
     return "failed"
 
 

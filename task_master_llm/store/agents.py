@@ -13,6 +13,9 @@ from pymongo.errors import DuplicateKeyError
 from task_master_llm.errors import Conflict, NotFound
 from task_master_llm.store.base import ensure_index, maybe_object_id
 
+#: the order of agent lists and pages
+PAGE_SORT = [("name", 1), ("_id", 1)]
+
 
 class AgentStore:
     """Agents. ``name`` is unique in the database; unknown host fields are never dropped."""
@@ -23,6 +26,7 @@ class AgentStore:
     def ensure_indexes(self) -> None:
         """Create the indexes this store relies on (idempotent)."""
         ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
+        ensure_index(self.collection, PAGE_SORT, name="page_order")
         ensure_index(self.collection, [("modelId", 1)], name="model_id")
         ensure_index(self.collection, [("fallbackModelIds", 1)], name="fallback_model_ids")
         # partial, not sparse: the host's agents may hold an explicit talonId: null
@@ -59,7 +63,11 @@ class AgentStore:
 
     def all(self) -> list[dict[str, Any]]:
         """Every agent, by name."""
-        return list(self.collection.find({}).sort([("name", 1), ("_id", 1)]))
+        return list(self.collection.find({}).sort(PAGE_SORT))
+
+    def page(self, *, offset: int, limit: int) -> list[dict[str, Any]]:
+        """Agents ``offset`` to ``offset + limit`` by name."""
+        return list(self.collection.find({}).sort(PAGE_SORT).skip(offset).limit(limit))
 
     def by_model_ids(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
         """The agents bound to any of these models."""

@@ -6,12 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import InsertOne, ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from task_master_llm.errors import NotFound
 from task_master_llm.store.base import ensure_index, maybe_object_id, utcnow
+
+#: the order of a page of models (an index for it, alone and after each filter field)
+PAGE_SORT = [("displayName", 1), ("providerModelId", 1), ("_id", 1)]
+
+#: up to this many ids are looked up with ``$in``; more by reading the provider's models
+_SHORT_IN = 20
 
 #: the provider facts a model carries; each has a source in ``meta.sources``
 FACT_FIELDS = ("displayName", "modality", "contextWindow", "inputCostPer1k", "outputCostPer1k")
@@ -31,18 +37,22 @@ class ModelStore:
             unique=True,
             name="provider_model_unique",
         )
+        # the page order, alone and after each equality filter of GET /models
+        ensure_index(self.collection, PAGE_SORT, name="page_order")
+        ensure_index(self.collection, [("providerId", 1), *PAGE_SORT], name="provider_page_order")
+        ensure_index(self.collection, [("enabled", 1), *PAGE_SORT], name="enabled_page_order")
 
-    def count_by_provider(self, provider_ids: list[ObjectId]) -> dict[ObjectId, int]:
-        """How many models each provider has, in one aggregation."""
-        if not provider_ids:
+    def count_by_provider(self, provider_ids: list[ObjectId] | None) -> dict[ObjectId, int]:
+        """How many models each provider has, in one aggregation (``None``: every
+        provider's, one ``$group`` over the collection, cheaper than matching a long
+        ``$in`` list first)."""
+        if provider_ids is not None and not provider_ids:
             return {}
-        rows = self.collection.aggregate(
-            [
-                {"$match": {"providerId": {"$in": provider_ids}}},
-                {"$group": {"_id": "$providerId", "n": {"$sum": 1}}},
-            ]
-        )
-        return {row["_id"]: row["n"] for row in rows}
+        pipeline: list[dict[str, Any]] = [{"$group": {"_id": "$providerId", "n": {"$sum": 1}}}]
+        if provider_ids is not None:
+            match = provider_ids[0] if len(provider_ids) == 1 else {"$in": provider_ids}
+            pipeline.insert(0, {"$match": {"providerId": match}})
+        return {row["_id"]: row["n"] for row in self.collection.aggregate(pipeline)}
 
     def ids_by_provider(self, provider_id: ObjectId) -> list[ObjectId]:
         """Ids of one provider's models."""
@@ -77,49 +87,76 @@ class ModelStore:
     def by_provider_model_ids(
         self, provider_id: ObjectId, provider_model_ids: list[str]
     ) -> dict[str, dict[str, Any]]:
-        """One provider's models with these provider ids, keyed by providerModelId."""
-        cursor = self.collection.find(
-            {"providerId": provider_id, "providerModelId": {"$in": provider_model_ids}}
-        )
-        return {d["providerModelId"]: d for d in cursor}
+        """One provider's models with these provider ids, keyed by providerModelId.
+
+        Many ids are looked up by reading the provider's models (the index's prefix) and
+        keeping the wanted ones: a long ``$in`` costs far more than that on SecantusDB."""
+        if len(provider_model_ids) <= _SHORT_IN:
+            cursor = self.collection.find(
+                {"providerId": provider_id, "providerModelId": {"$in": provider_model_ids}}
+            )
+            return {d["providerModelId"]: d for d in cursor}
+        wanted = set(provider_model_ids)
+        cursor = self.collection.find({"providerId": provider_id})
+        return {d["providerModelId"]: d for d in cursor if d.get("providerModelId") in wanted}
 
     def page(
-        self, query: Mapping[str, Any], *, offset: int, limit: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of models matching ``query`` (by name) and the total count."""
-        total = self.collection.count_documents(dict(query))
+        self, query: Mapping[str, Any], *, offset: int, limit: int, count: bool = False
+    ) -> tuple[list[dict[str, Any]], bool, int | None]:
+        """One page of models matching ``query`` in :data:`PAGE_SORT` order: the page,
+        whether more follow, and the total. The page is read with ``limit + 1`` to learn
+        ``hasMore``; the total is counted only when ``count`` asks for it, and is otherwise
+        known only when the page reaches the end (None when it is not known)."""
         cursor = (
             self.collection.find(dict(query))
-            .sort([("displayName", 1), ("providerModelId", 1), ("_id", 1)])
+            .sort(PAGE_SORT)
             .skip(offset)
-            .limit(limit)
+            .limit(limit + 1)
         )
-        return list(cursor), total
+        docs = list(cursor)
+        more = len(docs) > limit
+        del docs[limit:]
+        total: int | None = None
+        if count:
+            total = self.collection.count_documents(dict(query))
+        elif not more and (docs or offset == 0):
+            total = offset + len(docs)
+        return docs, more, total
 
     def all(self) -> list[dict[str, Any]]:
         """Every registered model (the migration matches legacy strings against them)."""
         return list(self.collection.find({}))
 
-    def bulk_upsert(self, operations: list[UpdateOne]) -> tuple[int, int]:
-        """Run upserts in one unordered bulk write; returns (created, updated)."""
+    def bulk_upsert(
+        self, operations: list[InsertOne | UpdateOne], upserts: list[UpdateOne]
+    ) -> tuple[int, int, set[int]]:
+        """Run inserts (models not found before) and upserts in one unordered bulk write;
+        ``upserts[i]`` is operation ``i`` as an upsert. Returns (created, updated, the
+        indexes of inserts that lost a race: another writer made the model first, so its
+        upsert ran instead and the document is that writer's).
+
+        Inserting what is known to be new is several times cheaper than an upsert."""
         if not operations:
-            return 0, 0
+            return 0, 0, set()
         try:
             result = self.collection.bulk_write(operations, ordered=False)
         except BulkWriteError as exc:
-            # Two registrations racing on a new model: the loser's upsert hits the unique
-            # index. Re-running just those operations now matches the winner's document.
+            # Two registrations racing on a new model: the loser's insert hits the unique
+            # index. Re-running those as upserts now matches the winner's document.
             errors = exc.details.get("writeErrors", [])
             if not errors or any(e.get("code") != 11000 for e in errors):
                 raise
-            again = [operations[e["index"]] for e in errors]
-            retry = self.collection.bulk_write(again, ordered=False)
+            lost = {e["index"] for e in errors}
+            retry = self.collection.bulk_write([upserts[i] for i in sorted(lost)],
+                                               ordered=False)
             details = exc.details
             return (
-                details.get("nUpserted", 0) + retry.upserted_count,
+                details.get("nInserted", 0) + details.get("nUpserted", 0)
+                + retry.upserted_count,
                 details.get("nMatched", 0) + retry.matched_count,
+                lost,
             )
-        return result.upserted_count, result.matched_count
+        return result.inserted_count + result.upserted_count, result.matched_count, set()
 
     def update(
         self, model_id: ObjectId, set_fields: Mapping[str, Any]

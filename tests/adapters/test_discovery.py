@@ -276,3 +276,21 @@ class TestOllama:
             "show_concurrency": 3, "session_factory": factory}).discover_models()
         assert len(models) == 12
         assert 1 < stats["max"] <= 3
+
+
+def test_ollama_keeps_only_the_show_facts_it_uses() -> None:
+    """Each /api/show body is cut to details, capabilities and the context length while
+    the other shows run (issue 13): a big license or modelfile is not held to the end."""
+    from task_master_llm.adapters.ollama import _context_length, _facts
+
+    body = {"license": "x" * 100_000, "modelfile": "FROM y", "template": "{{ .Prompt }}",
+            "details": {"family": "llama"}, "capabilities": ["completion", "tools"],
+            "model_info": {"general.architecture": "llama", "llama.context_length": 8192,
+                           "tokenizer.ggml.tokens": ["a"] * 1000}}
+    kept = _facts(body)
+    assert kept == {"details": {"family": "llama"}, "capabilities": ["completion", "tools"],
+                    "model_info": {"general.architecture": "llama",
+                                   "llama.context_length": 8192}}
+    assert _context_length(kept, {}) == _context_length(body, {}) == 8192
+    assert _facts({"details": "odd", "model_info": 5}) == {"details": "odd",
+                                                             "capabilities": None}

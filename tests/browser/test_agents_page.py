@@ -235,7 +235,7 @@ def test_delete_asks_removes_the_row_and_the_gateway_agent(page, live: LiveApp) 
     expect(flash).not_to_contain_text("?.")
     live.talon.up()
     assert offline["talonId"] in live.talon.sub_agents  # still there: the gateway was down
-    listed = page.request.get("/api/agents").json()["data"]
+    listed = page.request.get("/api/agents").json()["data"]["items"]
     assert not any(a["name"] in ("Doomed Dan", "Offline Olga") for a in listed)
 
 
@@ -308,7 +308,7 @@ def test_fallbacks_of_another_provider_reach_the_gateway_and_clear(page, live: L
     assert [b.get("fallbackModelIds") for b in posts] == [[claude["id"]]] * 2
     row = page.locator('tr[data-agent-name="Resilient Rita"]')
     expect(row.locator(".llm-fallbacks")).to_have_text(f"then: {claude['displayName']}")
-    [agent] = [a for a in page.request.get("/api/agents").json()["data"]
+    [agent] = [a for a in page.request.get("/api/agents").json()["data"]["items"]
                if a["name"] == "Resilient Rita"]
     assert live.talon.sub_agents[agent["talonId"]]["model"] == {
         "primary": f"google/{first['providerModelId']}",

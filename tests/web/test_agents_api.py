@@ -73,7 +73,7 @@ class TestPrdCriterion8LegacyAgents:
     def test_host_legacy_agent_lists_edits_and_syncs(self, gw_app, gw_admin, db, talon):
         oid = db.Agent.insert_one({"name": "Old Timer", "model": "openai/gpt-4",
                                    "ownerId": "u-7", "status": "active"}).inserted_id
-        [listed] = gw_admin.get("/api/agents").json["data"]
+        [listed] = gw_admin.get("/api/agents").json["data"]["items"]
         assert listed["model"] == "openai/gpt-4" and listed["llmModel"] is None
         assert listed["talonSync"]["status"] is None
         res = gw_admin.patch(f"/api/agents/{oid}", json={"role": "veteran"})
@@ -150,11 +150,12 @@ def test_list_and_get_include_llm_model(gw_member, models):
     bound = make_agent(gw_member, "Bound", modelId=models["enabled"]["id"])
     make_agent(gw_member, "Loose", model="google/gemini-2.0-flash")
     res = gw_member.get("/api/agents")
-    assert [a["name"] for a in res.json["data"]] == ["Bound", "Loose"]
-    relation = res.json["data"][0]["llmModel"]
+    listed = res.json["data"]["items"]
+    assert [a["name"] for a in listed] == ["Bound", "Loose"]
+    relation = listed[0]["llmModel"]
     assert relation["id"] == models["enabled"]["id"]
     assert relation["provider"]["providerType"] == "openai"
-    assert res.json["data"][1]["llmModel"] is None
+    assert listed[1]["llmModel"] is None
     one = gw_member.get(f"/api/agents/{bound['id']}").json["data"]
     assert one["llmModel"]["displayName"] == "gpt-4o"
 
@@ -320,3 +321,22 @@ def test_agent_created_during_a_delete_is_not_left_bound_to_a_missing_model(db, 
     if res.status_code == 201:
         assert res.json["data"]["modelId"] is None
         assert res.json["data"]["model"] == "ollama/llama3"  # kept, like a detached agent
+
+
+def test_agents_list_is_paginated_by_name(admin, db):
+    """GET /api/agents pages like the models list: limit (default 100, at most 500),
+    offset, hasMore from reading one more, total only when the page reaches the end."""
+    db.Agent.insert_many([{"name": f"a{i:03d}", "model": "openai/gpt-4o"} for i in range(7)])
+    first = admin.get("/api/agents?limit=3").json["data"]
+    assert [a["name"] for a in first["items"]] == ["a000", "a001", "a002"]
+    assert first["hasMore"] is True and first["total"] is None
+    assert (first["limit"], first["offset"]) == (3, 0)
+    last = admin.get("/api/agents?limit=3&offset=6").json["data"]
+    assert [a["name"] for a in last["items"]] == ["a006"]
+    assert last["hasMore"] is False and last["total"] == 7
+    whole = admin.get("/api/agents").json["data"]
+    assert len(whole["items"]) == 7 and whole["limit"] == 100 and whole["total"] == 7
+    for bad in ("limit=0", "limit=501", "offset=-1", "limit=x"):
+        res = admin.get(f"/api/agents?{bad}")
+        assert res.status_code == 400, bad
+        assert bad.split("=")[0] in res.json["error"]["fields"]

@@ -55,7 +55,7 @@ class World:
         return services_of(self.app)
 
     def agents(self) -> list[dict[str, Any]]:
-        return self.admin.get("/api/agents").json["data"]
+        return self.admin.get("/api/agents").json["data"]["items"]
 
     def providers(self) -> list[dict[str, Any]]:
         return self.admin.get("/api/llm/providers").json["data"]
@@ -164,7 +164,7 @@ def test_a_crash_between_the_key_patch_and_the_agents_push_is_caught_up(
         db, talon, monkeypatch) -> None:
     world = World(db, talon)
 
-    def crash(_provider_id: ObjectId) -> None:
+    def crash(_provider_id: ObjectId, _deadline: float | None = None) -> None:
         raise RuntimeError("the process died here")
 
     monkeypatch.setattr(world.services.agents, "resync_provider", crash)

@@ -230,7 +230,7 @@ def test_odd_host_documents_never_break_the_agent_list(admin, member, db) -> Non
     for client in (admin, member):
         res = client.get("/api/agents")
         assert res.status_code == 200
-        agents = {a["name"]: a for a in strict_json(res.get_data(as_text=True))["data"]}
+        agents = {a["name"]: a for a in strict_json(res.get_data(as_text=True))["data"]["items"]}
         assert len(agents["Typed"]["status"]) == 24 and agents["Typed"]["createdAt"] is None
         assert agents["Priced"]["status"] == "1.5" and agents["Priced"]["updatedAt"] is None
         assert agents["7"]["status"] is None  # bytes are never sent

@@ -64,8 +64,15 @@ def test_filters_and_pagination(admin, member):
     assert listed(member, q="gpt-3")["items"][0]["providerModelId"] == "gpt-3"
     assert listed(member, q=".*")["total"] == 0  # text, not a regex
     page = listed(member, limit=3, offset=3)
-    assert page["total"] == 7 and page["limit"] == 3 and page["offset"] == 3
-    assert len(page["items"]) == 3
+    # a middle page: more follow, and the total is not counted unless asked for
+    assert page["total"] is None and page["hasMore"] is True
+    assert page["limit"] == 3 and page["offset"] == 3 and len(page["items"]) == 3
+    assert listed(member, limit=3, offset=3, count="true")["total"] == 7
+    last = listed(member, limit=3, offset=6)  # the end: the total is known for free
+    assert last["total"] == 7 and last["hasMore"] is False and len(last["items"]) == 1
+    assert listed(member, limit=7)["hasMore"] is False
+    assert listed(member, limit=6) == {**listed(member, limit=6), "hasMore": True,
+                                       "total": None}
     everything = [m["id"] for m in listed(member, limit=100)["items"]]
     pages = [m["id"] for off in (0, 3, 6) for m in listed(member, limit=3, offset=off)["items"]]
     assert pages == everything
@@ -279,9 +286,9 @@ def test_models_registered_while_their_provider_is_deleted_leave_no_orphans(
     pid = res.json["data"]["id"]
     original = ModelStore.bulk_upsert
 
-    def delete_first(self, operations):
+    def delete_first(self, operations, upserts):
         assert admin.delete(f"/api/llm/providers/{pid}").status_code == 200
-        return original(self, operations)
+        return original(self, operations, upserts)
 
     monkeypatch.setattr(ModelStore, "bulk_upsert", delete_first)
     res = admin.post(
@@ -290,3 +297,31 @@ def test_models_registered_while_their_provider_is_deleted_leave_no_orphans(
     )
     assert res.status_code == 404
     assert db.LlmModel.count_documents({"providerId": ObjectId(pid)}) == 0
+
+
+def test_registration_racing_another_one_returns_the_winners_document(admin, db, monkeypatch):
+    """New models are inserted (not upserted); one that another registration made between
+    the read and the write is upserted onto that document, which is what is returned."""
+    pid = make_provider(admin)["id"]
+    original = ModelStore.bulk_upsert
+    winner = ObjectId()
+
+    def other_writer_first(self, operations, upserts):
+        db.LlmModel.insert_one({"_id": winner, "providerId": ObjectId(pid),
+                                "providerModelId": "m2", "displayName": "theirs",
+                                "enabled": False})
+        return original(self, operations, upserts)
+
+    monkeypatch.setattr(ModelStore, "bulk_upsert", other_writer_first)
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": [
+        {"providerModelId": m, "displayName": m.upper()} for m in ("m1", "m2", "m3")]})
+    data = res.json["data"]
+    assert res.status_code == 201 and (data["created"], data["updated"]) == (2, 1)
+    assert [m["providerModelId"] for m in data["models"]] == ["m1", "m2", "m3"]
+    raced = data["models"][1]
+    assert raced["id"] == str(winner) and raced["displayName"] == "M2"
+    assert raced["enabled"] is False  # the winner's choice stays (re-registering keeps it)
+    stored = {d["providerModelId"]: d for d in db.LlmModel.find({"providerId": ObjectId(pid)})}
+    assert len(stored) == 3 and stored["m2"]["_id"] == winner
+    for model in data["models"]:
+        assert model["id"] == str(stored[model["providerModelId"]]["_id"])

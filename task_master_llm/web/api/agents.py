@@ -12,6 +12,8 @@ from task_master_llm.web.api.common import endpoint, install_error_handler, view
 from task_master_llm.web.schemas.agents import (
     AgentCreateSchema,
     AgentDeleteResultSchema,
+    AgentListQuerySchema,
+    AgentPageSchema,
     AgentSchema,
     AgentUpdateSchema,
 )
@@ -42,9 +44,12 @@ def make_agents_blueprint() -> Blueprint:
     install_error_handler(bp)
 
     @bp.get("")
-    @endpoint("List agents with their llmModel relation", response=AgentSchema, many=True)
-    def list_agents(services: Services) -> Any:
-        return [for_viewer(services, a) for a in services.agents.all()]
+    @endpoint("List agents with their llmModel relation (paginated, by name)",
+              query=AgentListQuerySchema, response=AgentPageSchema)
+    def list_agents(services: Services, args: dict[str, Any]) -> Any:
+        page = services.agents.page(limit=args["limit"], offset=args["offset"])
+        page["items"] = [for_viewer(services, a) for a in page["items"]]
+        return page
 
     @bp.post("")
     @endpoint("Create an agent and push it to the Talon gateway", body=AgentCreateSchema,

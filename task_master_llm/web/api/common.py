@@ -46,6 +46,7 @@ from task_master_llm.errors import (
 )
 from task_master_llm.web.context import current_services, current_settings
 from task_master_llm.web.schemas import load_body
+from task_master_llm.web.schemas.dump import dump
 
 log = logging.getLogger("task_master_llm.api")
 
@@ -167,7 +168,7 @@ def endpoint(
             code = status
             if isinstance(result, Status):
                 result, code = result.value, result.status
-            return ok(response(many=many).dump(result), code)
+            return ok(dump(response, result, many=many), code)
 
         wrapper._endpoint = facts  # type: ignore[attr-defined]
         return wrapper

@@ -52,6 +52,7 @@ def register(bp: Blueprint) -> None:
             q=args.get("q"),
             limit=args["limit"],
             offset=args["offset"],
+            count=args["count"],
         )
         if not viewer_is_admin(services):
             page["items"] = [_for_members(m) for m in page["items"]]

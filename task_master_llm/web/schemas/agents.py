@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from task_master_llm.web.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
 from task_master_llm.web.schemas.models import ProviderSummarySchema
@@ -110,3 +110,30 @@ class AgentDeleteResultSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(allow_none=True)
     talonSync = fields.Nested(TalonSyncSchema, required=True)
+
+
+#: the most agents one page of ``GET /api/agents`` holds
+MAX_AGENTS_PER_PAGE = 500
+
+
+class AgentListQuerySchema(Schema):
+    """Query string of ``GET /api/agents`` (other parameters are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=100,
+                           validate=validate.Range(min=1, max=MAX_AGENTS_PER_PAGE))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+class AgentPageSchema(Schema):
+    """One page of ``GET /api/agents``, by name."""
+
+    items = fields.List(fields.Nested(AgentSchema), required=True)
+    hasMore = fields.Boolean(required=True, metadata={
+        "description": "Whether another page follows this one"})
+    total = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Every agent, exact, when this page reaches the end (null otherwise)"})
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)

@@ -113,6 +113,9 @@ class ModelListQuerySchema(Schema):
                       metadata={"description": "Text in the model's id or name"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+    count = FlagField(load_default=False, metadata={
+        "description": "Count every match for total (one more query; without it total is "
+                       "null unless this page reaches the end)"})
 
 
 class ModelDeleteQuerySchema(Schema):
@@ -157,7 +160,11 @@ class ModelPageSchema(Schema):
     """One page of ``GET /models``."""
 
     items = fields.List(fields.Nested(ModelSchema), required=True)
-    total = fields.Integer(required=True)
+    hasMore = fields.Boolean(required=True, metadata={
+        "description": "Whether another page follows this one"})
+    total = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Every match, exact: counted when count=true, else known only when "
+                       "this page reaches the end (null otherwise)"})
     limit = fields.Integer(required=True)
     offset = fields.Integer(required=True)
 

@@ -5,7 +5,7 @@
 //   llm:agents-changed {reason: "created" | "saved", agent}   (the dialog is closed)
 //   llm:agents-changed {reason: "gone", agent}                 (someone deleted it meanwhile)
 
-import { ApiError, itemsOf } from "../lib/api.js";
+import { allPages, ApiError } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { openDialog, setBusy } from "../lib/dialog.js";
 import { clearErrors, showErrors } from "../lib/errors.js";
@@ -63,12 +63,7 @@ export function mount(root, ctx) {
   let enabledModels = [];
 
   async function loadEnabledModels() {
-    const all = [];
-    for (let offset = 0; offset < 5000; offset += 200) {
-      const { items, total } = itemsOf(await api("GET", `${ctx.urls.llmApi}/models?enabled=true&limit=200&offset=${offset}`));
-      all.push(...items);
-      if (!items.length || all.length >= total) break;
-    }
+    const all = await allPages(ctx.api, `${ctx.urls.llmApi}/models?enabled=true`);
     return all.filter((m) => m.enabled !== false);
   }
 

@@ -4,7 +4,7 @@
 //   llm:edit-agent     {agent}                       (the row's Edit button)
 //   llm:agents-changed {reason: "deleted", agent}    (the row is already gone)
 
-import { itemsOf } from "../lib/api.js";
+import { allPages } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { setBusy } from "../lib/dialog.js";
 import { timeElement, typeBadge } from "../lib/render.js";
@@ -95,7 +95,7 @@ export function mount(root, ctx) {
   async function load() {
     $("agents-loading").hidden = false;
     try {
-      agents = itemsOf(await api("GET", `${AGENTS_API}?limit=500`)).items;
+      agents = await allPages(api, AGENTS_API);  // the API pages its list
       render();
     } catch (error) {
       flash(`Could not load agents: ${error.message}`, "error");

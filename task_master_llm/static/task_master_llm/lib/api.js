@@ -53,7 +53,23 @@ export async function api(method, url, body) {
 
 /** A list from a paginated ({items,total}) or plain ([...]) answer. */
 export function itemsOf(data) {
-  if (Array.isArray(data)) return { items: data, total: data.length };
-  if (data && Array.isArray(data.items)) return { items: data.items, total: data.total ?? data.items.length };
-  return { items: [], total: 0 };
+  if (Array.isArray(data)) return { items: data, total: data.length, hasMore: false };
+  if (data && Array.isArray(data.items)) {
+    // total is null when the API did not count (hasMore then says whether more follow)
+    const total = data.total === undefined ? data.items.length : data.total;
+    return { items: data.items, total, hasMore: Boolean(data.hasMore) };
+  }
+  return { items: [], total: 0, hasMore: false };
+}
+
+/** Every item of a paginated list, page after page (following hasMore), fetched with
+ * ``call`` (the page's api function). */
+export async function allPages(call, url, pageSize = 200) {
+  const all = [];
+  const sep = url.includes("?") ? "&" : "?";
+  for (let offset = 0; ; offset += pageSize) {
+    const { items, hasMore } = itemsOf(await call("GET", `${url}${sep}limit=${pageSize}&offset=${offset}`));
+    all.push(...items);
+    if (!hasMore || !items.length) return all;
+  }
 }

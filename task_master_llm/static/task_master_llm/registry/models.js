@@ -18,7 +18,8 @@ export function mount(root, ctx) {
   const searchBox = $("models-search");
   const state = {
     models: [],
-    total: 0,
+    total: 0, // null when the API did not count (then hasMore says if more follow)
+    hasMore: false,
     offset: 0,
     limit: 50,
     justAdded: null, // providerModelIds the Discover dialog just added (marked "New")
@@ -45,9 +46,10 @@ export function mount(root, ctx) {
     try {
       const data = await api("GET", `${API}/models?${params}`);
       if (ticket !== request) return;
-      const { items, total } = itemsOf(data);
+      const { items, total, hasMore } = itemsOf(data);
       state.models = items;
       state.total = total;
+      state.hasMore = hasMore;
       render();
     } catch (error) {
       if (ticket === request) flash(`Could not load models: ${error.message}`, "error");
@@ -102,10 +104,12 @@ export function mount(root, ctx) {
       ? "No registered models match this filter."
       : "No models registered. Use Discover models to list a provider's models and add the ones agents may use.";
     $("models-table").hidden = empty;
-    $("models-pager").hidden = state.total <= state.limit;
+    $("models-pager").hidden = state.offset === 0 && !state.hasMore;
     $("models-prev").disabled = state.offset === 0;
-    $("models-next").disabled = state.offset + state.limit >= state.total;
-    $("models-page-info").textContent = `${state.offset + 1}–${Math.min(state.offset + state.limit, state.total)} of ${state.total}`;
+    $("models-next").disabled = !state.hasMore;
+    // the total only when the API gave it (it counts only when that is cheap)
+    const shown = `${state.offset + 1}–${state.offset + state.models.length}`;
+    $("models-page-info").textContent = state.total === null ? shown : `${shown} of ${state.total}`;
   }
 
   $("models-prev").addEventListener("click", () => {

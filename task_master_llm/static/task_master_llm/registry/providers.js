@@ -4,7 +4,7 @@
 //   llm:providers-changed {reason: "loaded" | "tested" | "deleted", providers}
 //   llm:edit-provider     {provider}   (the row's Edit button)
 
-import { itemsOf } from "../lib/api.js";
+import { allPages } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { setBusy } from "../lib/dialog.js";
 import { plural, STATUS_TEXT } from "../lib/format.js";
@@ -138,7 +138,7 @@ export function mount(root, ctx) {
   /** The agents whose model belongs to the provider; null when the agents API is absent. */
   async function agentsOfProvider(providerId) {
     try {
-      const { items } = itemsOf(await api("GET", `${urls.agentsApi}?limit=500`));
+      const items = await allPages(api, urls.agentsApi);
       return items.filter((a) => {
         const m = a.llmModel || {};
         return (m.provider && m.provider.id === providerId) || m.providerId === providerId;
