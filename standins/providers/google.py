@@ -124,6 +124,25 @@ GOOGLE_MODELS: list[dict[str, Any]] = [
 
 #: the API versions served (google-genai defaults to v1, the contract names v1beta)
 API_VERSIONS = ("v1beta", "v1")
+#: the hand-written models offering generateContent whose output is not text (speech,
+#: images): not chat models an agent can use
+NOT_TEXT_OUTPUT = frozenset({
+    "models/gemini-2.5-flash-preview-tts", "models/gemini-2.5-flash-image",
+    "models/gemini-2.0-flash-preview-image-generation",
+    "models/gemini-2.5-flash-native-audio-latest",
+})
+
+
+def google_chat_ids(models: Iterable[dict[str, Any]]) -> set[str]:
+    """Ids (without ``models/``) of the models an agent can chat with: those offering
+    ``generateContent`` whose output is text."""
+    return {
+        str(m["name"]).removeprefix("models/") for m in models
+        if "generateContent" in (m.get("supportedGenerationMethods") or [])
+        and m["name"] not in NOT_TEXT_OUTPUT
+    }
+
+
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 1000
 

@@ -19,6 +19,7 @@ from task_master_llm.adapters import (
     ProviderAdapter,
     get_adapter_class,
 )
+from task_master_llm.core import lifecycle
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.core.gateway_credentials import GatewayCredentials
 from task_master_llm.core.links import AgentLinks
@@ -29,7 +30,6 @@ from task_master_llm.store import (
     ProviderStore,
     keys,
     parse_object_id,
-    storable,
     utcnow,
 )
 
@@ -241,28 +241,16 @@ class ProviderService:
                      doc["_id"])
         return result
 
-    def discover(self, provider_id: Any) -> list[dict[str, Any]]:
-        """The provider's chat models, each marked with whether it is registered."""
+    def discover(self, provider_id: Any) -> dict[str, Any]:
+        """The provider's chat models as a diff against the registry: each marked
+        ``new``/``changed``/``unchanged``, plus ``gone`` (registered, no longer listed) and
+        whether the listing was complete (see :func:`task_master_llm.core.lifecycle.diff`).
+        Nothing is written."""
         doc = self.store.get(provider_id)
-        found: list[DiscoveredModel] = self.adapter_for(doc).discover_models()
-        registered = {m["providerModelId"]: m["_id"] for m in self.models.by_provider(doc["_id"])}
-        out = []
-        for model in found:
-            model_id = registered.get(model.provider_model_id)
-            out.append(
-                {
-                    "providerModelId": model.provider_model_id,
-                    "displayName": model.display_name,
-                    "modality": list(model.modality),
-                    "contextWindow": model.context_window,
-                    "inputCostPer1k": model.input_cost_per_1k,
-                    "outputCostPer1k": model.output_cost_per_1k,
-                    "meta": storable(model.meta),  # provider data: keep what can be stored
-                    "registered": model_id is not None,
-                    "modelId": str(model_id) if model_id else None,
-                }
-            )
-        return out
+        adapter = self.adapter_for(doc)
+        found: list[DiscoveredModel] = adapter.discover_models()
+        return lifecycle.diff(found, self.models.by_provider(doc["_id"]),
+                              incomplete=adapter.listing_incomplete)
 
     # --- helpers ---------------------------------------------------------------------
     def _check_gateway_move(

@@ -256,7 +256,7 @@ class TestOllama:
         assert llava.meta["sources"] == {"displayName": "provider", "contextWindow": "provider",
                                          "modality": "provider"}
         qwen = models["qwen3:8b"]
-        assert qwen.modality == ["text", "tools"] and qwen.context_window == 40960
+        assert qwen.modality == ["text", "tools", "reasoning"] and qwen.context_window == 40960
         broken = models["broken:latest"]
         assert broken.context_window == 4096, "falls back to the tag's details"
         assert "/api/show failed (bad_response)" in broken.meta["showError"]

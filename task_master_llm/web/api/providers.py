@@ -10,7 +10,7 @@ from task_master_llm.core.services import Services
 from task_master_llm.web.api.common import endpoint
 from task_master_llm.web.schemas import (
     ConnectionResultSchema,
-    DiscoveredModelSchema,
+    DiscoveryResultSchema,
     ProviderCreateSchema,
     ProviderDeleteResultSchema,
     ProviderSchema,
@@ -67,7 +67,8 @@ def register(bp: Blueprint) -> None:
         }
 
     @bp.get("/providers/<provider_id>/discover")
-    @endpoint("Discover the provider's chat models", auth="admin",
-              response=DiscoveredModelSchema, many=True, errors=(409, 502))
+    @endpoint("Discover the provider's chat models, as a diff against the registry "
+              "(new, changed, unchanged, gone)", auth="admin",
+              response=DiscoveryResultSchema, errors=(409, 502))
     def discover_models(services: Services, provider_id: str) -> Any:
         return services.providers.discover(provider_id)
