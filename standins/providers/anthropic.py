@@ -61,6 +61,9 @@ def _caps(image: bool, thinking: bool, structured: bool = False) -> dict[str, An
 #: Newest first, as the API lists them. The oldest lacks the optional fields (the SDK's
 #: Optional ones); ``lifecycle`` and the other required ones are always there.
 ANTHROPIC_MODELS: list[dict[str, Any]] = [
+    {"id": "claude-haiku-4-5-20251001", "display_name": "Claude Haiku 4.5",
+     "created_at": "2025-10-15T00:00:00Z", "max_input_tokens": 200000, "max_tokens": 64000,
+     "capabilities": _caps(True, True, True), "lifecycle": "active"},
     {"id": "claude-sonnet-4-5-20250929", "display_name": "Claude Sonnet 4.5",
      "created_at": "2025-09-29T00:00:00Z", "max_input_tokens": 1000000, "max_tokens": 64000,
      "capabilities": _caps(True, True, True), "lifecycle": "active"},

@@ -75,14 +75,17 @@ def warnings(doc: Mapping[str, Any], lifecycle: Mapping[str, Any], agent_count: 
 
 
 def successor(doc: Mapping[str, Any], pool: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The newest active, enabled model of ``doc``'s provider and family in ``pool``."""
+    """The newest active, enabled model of ``doc``'s provider and family in ``pool``,
+    released after ``doc`` (an older model is no successor)."""
     family = family_of(doc)
     if family is None:
         return None
+    released = _released(doc)
     candidates = [
         m for m in pool
         if m["_id"] != doc["_id"] and m.get("providerId") == doc.get("providerId")
         and family_of(m) == family and lifecycle_of(m)["status"] == "active"
+        and _released(m) > released
     ]
     if not candidates:
         return None

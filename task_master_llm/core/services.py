@@ -21,6 +21,7 @@ from task_master_llm.core.migration import AgentMigration
 from task_master_llm.core.models import ModelService
 from task_master_llm.core.providers import ProviderService
 from task_master_llm.core.reconcile import Reconciler
+from task_master_llm.core.rediscovery import Rediscovery
 from task_master_llm.core.rotation import KeyRotation
 from task_master_llm.store import AgentStore, ModelStore, ProviderStore
 from task_master_llm.store.tombstones import TombstoneStore
@@ -60,6 +61,7 @@ class Services:
     migration: AgentMigration
     rotation: KeyRotation
     reconciler: Reconciler
+    rediscovery: Rediscovery
 
 
 def build_stores(settings: Settings, db: Database) -> Stores:
@@ -88,6 +90,8 @@ def build_services(
                           sync)
     gateway = GatewayCredentials(stores.providers, stores.tombstones, credentials, client,
                                  settings.talon)
+    providers = ProviderService(stores.providers, stores.models, credentials, agents, gateway)
+    models = ModelService(stores.models, stores.providers, agents)
     return Services(
         settings=settings,
         db=db,
@@ -96,8 +100,8 @@ def build_services(
         credentials=credentials,
         talon=client,
         gateway=gateway,
-        providers=ProviderService(stores.providers, stores.models, credentials, agents, gateway),
-        models=ModelService(stores.models, stores.providers, agents),
+        providers=providers,
+        models=models,
         agents=agents,
         migration=AgentMigration(stores.agents, stores.models, stores.providers),
         rotation=KeyRotation(stores.providers.collection, vault),
@@ -106,6 +110,7 @@ def build_services(
             (stores.agents, stores.models, stores.providers, stores.tombstones),
             gateway, settings.talon,
         ),
+        rediscovery=Rediscovery(providers, models, stores.providers, stores.models),
     )
 
 
