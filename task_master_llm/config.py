@@ -55,6 +55,9 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TASK_MASTER_LLM_MODEL_COLLECTION": ("LlmModel", "str"),
     "TASK_MASTER_LLM_AGENT_COLLECTION": ("Agent", "str"),
     "TASK_MASTER_LLM_TOMBSTONE_COLLECTION": ("LlmTalonTombstone", "str"),
+    "TASK_MASTER_LLM_HEALTH_COLLECTION": ("LlmProviderHealth", "str"),
+    "TASK_MASTER_LLM_HEALTH_HISTORY": (500, "int"),
+    "TASK_MASTER_LLM_HEALTH_FAILURES": (3, "int"),
     "TASK_MASTER_LLM_IS_ADMIN": (default_is_admin, "callable"),
     "TASK_MASTER_LLM_CAN_MANAGE_AGENTS": (None, "callable"),
     "TASK_MASTER_LLM_CONNECT_TIMEOUT": (5.0, "float"),
@@ -146,6 +149,16 @@ class CollectionNames:
     models: str
     agents: str
     tombstones: str
+    health: str = "LlmProviderHealth"
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """``flask llm check-providers``: how many checks each provider keeps, and after how
+    many failures in a row a provider becomes invalid."""
+
+    history: int = 500
+    failures: int = 3
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,7 @@ class Settings:
     talon: TalonSettings
     hooks: Hooks
     max_body_bytes: int
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -283,6 +297,7 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             models=values["TASK_MASTER_LLM_MODEL_COLLECTION"],
             agents=values["TASK_MASTER_LLM_AGENT_COLLECTION"],
             tombstones=values["TASK_MASTER_LLM_TOMBSTONE_COLLECTION"],
+            health=values["TASK_MASTER_LLM_HEALTH_COLLECTION"],
         ),
         http=HttpSettings(
             connect_timeout=values["TASK_MASTER_LLM_CONNECT_TIMEOUT"],
@@ -308,6 +323,10 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             can_manage_agents=values["TASK_MASTER_LLM_CAN_MANAGE_AGENTS"] or is_admin,
         ),
         max_body_bytes=values["TASK_MASTER_LLM_MAX_BODY_BYTES"],
+        health=HealthSettings(
+            history=values["TASK_MASTER_LLM_HEALTH_HISTORY"] or 1,
+            failures=values["TASK_MASTER_LLM_HEALTH_FAILURES"] or 1,
+        ),
     )
 
 

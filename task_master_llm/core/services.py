@@ -17,6 +17,7 @@ from task_master_llm.core.agent_sync import AgentSync, talon_client
 from task_master_llm.core.agents import AgentService
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.core.gateway_credentials import GatewayCredentials
+from task_master_llm.core.health import HealthService
 from task_master_llm.core.migration import AgentMigration
 from task_master_llm.core.models import ModelService
 from task_master_llm.core.providers import ProviderService
@@ -24,6 +25,7 @@ from task_master_llm.core.reconcile import Reconciler
 from task_master_llm.core.rediscovery import Rediscovery
 from task_master_llm.core.rotation import KeyRotation
 from task_master_llm.store import AgentStore, ModelStore, ProviderStore
+from task_master_llm.store.health import HealthStore
 from task_master_llm.store.tombstones import TombstoneStore
 from task_master_llm.talon import TalonClient
 from task_master_llm.vault import Vault
@@ -37,10 +39,11 @@ class Stores:
     models: ModelStore
     agents: AgentStore
     tombstones: TombstoneStore
+    health: HealthStore
 
     def ensure_indexes(self) -> None:
         """Create every index the stores rely on (idempotent)."""
-        for store in (self.providers, self.models, self.agents, self.tombstones):
+        for store in (self.providers, self.models, self.agents, self.tombstones, self.health):
             store.ensure_indexes()
 
 
@@ -62,6 +65,7 @@ class Services:
     rotation: KeyRotation
     reconciler: Reconciler
     rediscovery: Rediscovery
+    health: HealthService
 
 
 def build_stores(settings: Settings, db: Database) -> Stores:
@@ -72,6 +76,7 @@ def build_stores(settings: Settings, db: Database) -> Stores:
         models=ModelStore(db[names.models]),
         agents=AgentStore(db[names.agents]),
         tombstones=TombstoneStore(db[names.tombstones]),
+        health=HealthStore(db[names.health]),
     )
 
 
@@ -111,6 +116,7 @@ def build_services(
             gateway, settings.talon,
         ),
         rediscovery=Rediscovery(providers, models, stores.providers, stores.models),
+        health=HealthService(stores.providers, credentials, stores.health, settings.health),
     )
 
 

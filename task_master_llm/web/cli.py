@@ -91,3 +91,18 @@ def discover(provider_id: str | None, apply: bool) -> None:
     click.echo(report.summary())
     if not report.ok:
         raise SystemExit(1)
+
+
+@llm_cli.command("check-providers")
+def check_providers() -> None:
+    """Test every provider with the free calls of the Test button (for cron).
+
+    Each result (time, outcome, error kind, latency) goes into the provider's capped
+    history (TASK_MASTER_LLM_HEALTH_HISTORY checks). A provider whose last
+    TASK_MASTER_LLM_HEALTH_FAILURES checks failed becomes invalid; the next success makes
+    it valid again. Exits 1 when a check failed.
+    """
+    report = current_services().health.check_all()
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)

@@ -16,6 +16,7 @@ from task_master_llm.web.schemas import (
     ProviderSchema,
     ProviderUpdateSchema,
 )
+from task_master_llm.web.schemas.health import ProviderHealthSchema
 
 
 def provider_exists(services: Services, provider_id: str) -> None:
@@ -65,6 +66,12 @@ def register(bp: Blueprint) -> None:
             "latencyMs": result.latency_ms,
             "errorKind": result.error_kind,
         }
+
+    @bp.get("/providers/<provider_id>/health")
+    @endpoint("The provider's check history: success rate and latency p50/p95 over 24 h "
+              "and 7 d", auth="admin", response=ProviderHealthSchema)
+    def provider_health(services: Services, provider_id: str) -> Any:
+        return services.health.summary(provider_id)
 
     @bp.get("/providers/<provider_id>/discover")
     @endpoint("Discover the provider's chat models, as a diff against the registry "
