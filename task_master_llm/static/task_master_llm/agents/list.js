@@ -4,6 +4,7 @@
 //   llm:edit-agent     {agent}                       (the row's Edit button)
 //   llm:agents-changed {reason: "deleted", agent}    (the row is already gone)
 
+import { agentModelWarning } from "../lib/lifecycle.js";
 import { itemsOf } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { setBusy } from "../lib/dialog.js";
@@ -44,6 +45,8 @@ export function mount(root, ctx) {
     if (m) {
       cell.append(el("strong", { text: m.displayName || m.providerModelId }),
         el("div", { class: "llm-sub llm-mono", text: m.providerModelId }));
+      const warning = agentModelWarning(m);
+      if (warning) cell.append(warning);
     } else if (agent.model) {
       cell.append(el("span", { class: "llm-mono", text: agent.model }), " ",
         el("span", { class: "llm-badge llm-badge-muted", text: "not in registry", title: "A model string from before the registry; it keeps working." }));
