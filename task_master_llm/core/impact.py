@@ -55,17 +55,20 @@ def warnings(doc: Mapping[str, Any], lifecycle: Mapping[str, Any], agent_count: 
     """What an admin should see about a model: retirement with agents on it, and an Azure
     deployment nobody could confirm."""
     out = []
-    users = f"{agent_count} agent{'' if agent_count == 1 else 's'}"
+    one = agent_count == 1
+    users = f"{agent_count} agent{'' if one else 's'}"
+    use = "uses" if one else "use"
     retires = lifecycle.get("retiresAt")
     when = f" It retires on {retires.date().isoformat()}." if retires else ""
     if lifecycle["status"] == "deprecated" and agent_count:
-        out.append(f"Deprecated by the provider.{when} {users} use it: move them to another "
-                   "model before it retires.")
+        out.append(f"Deprecated by the provider.{when} {users} {use} it: move "
+                   f"{'it' if one else 'them'} to another model before it retires.")
     elif lifecycle["status"] == "gone" and agent_count:
         seen = lifecycle.get("lastSeenAt")
         last = f" (last listed {seen.date().isoformat()})" if seen else ""
-        out.append(f"The provider no longer lists this model{last}.{when} {users} still use "
-                   "it and may stop working: move them to another model.")
+        out.append(f"The provider no longer lists this model{last}.{when} {users} still "
+                   f"{use} it and may stop working: move {'it' if one else 'them'} to another "
+                   "model.")
     raw = ((doc.get("meta") or {}).get("raw") or {})
     if isinstance(raw, Mapping) and raw.get("confirmed") is False:
         out.append(f"Azure could not confirm that deployment {doc.get('providerModelId')!r} "

@@ -32,9 +32,10 @@ def test_deprecated_model_warns_on_both_pages_and_moves_its_agents(page, live: L
     page.goto("/llm#models")
     haiku = model_row(page, DEPRECATED)
     expect(haiku.locator(".llm-model-warning")).to_contain_text(
-        "Deprecated by the provider. It retires on 2026-02-19. 1 agent use it")
+        "Deprecated by the provider. It retires on 2026-02-19. 1 agent uses it: move it")
     expect(haiku).to_contain_text("Used by 1 agent")
-    haiku.get_by_role("button", name="Move the agents of Claude Haiku 3.5 to Claude Haiku 4.5").click()
+    move = "Move the agents of Claude Haiku 3.5 to Claude Haiku 4.5"
+    haiku.get_by_role("button", name=move).click()
     confirm = page.locator("#confirm-dialog")
     expect(confirm.get_by_role("heading")).to_contain_text("Move agents to Claude Haiku 4.5?")
     confirm.get_by_role("button", name="Move agents").click()
