@@ -32,6 +32,7 @@ from task_master_llm.store import (
     parse_object_id,
     utcnow,
 )
+from task_master_llm.store.health import HealthStore
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +55,14 @@ class ProviderService:
         credentials: Credentials,
         agents: AgentLinks,
         gateway: GatewayCredentials,
+        health: HealthStore | None = None,
     ) -> None:
         self.store = store
         self.models = models
         self.credentials = credentials
         self.agents = agents
         self.gateway = gateway
+        self.health = health
 
     # --- reads -----------------------------------------------------------------------
     def all(self) -> list[dict[str, Any]]:
@@ -213,6 +216,8 @@ class ProviderService:
         self.agents.drop_fallbacks(model_ids)
         self.gateway.release(doc)
         deleted = self.models.delete_by_provider(oid)
+        if self.health is not None:
+            self.health.remove(oid)
         self.store.remove(oid)
         log.info("provider deleted id=%s models=%d agents=%d", oid, deleted, len(detached))
         return {"id": str(oid), "deletedModels": deleted, "detachedAgents": detached}

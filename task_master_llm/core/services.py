@@ -95,7 +95,8 @@ def build_services(
                           sync)
     gateway = GatewayCredentials(stores.providers, stores.tombstones, credentials, client,
                                  settings.talon)
-    providers = ProviderService(stores.providers, stores.models, credentials, agents, gateway)
+    providers = ProviderService(stores.providers, stores.models, credentials, agents, gateway,
+                                stores.health)
     models = ModelService(stores.models, stores.providers, agents)
     return Services(
         settings=settings,

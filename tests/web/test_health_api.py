@@ -143,3 +143,11 @@ def test_percentile_is_nearest_rank():
     assert percentile([7], 95) == 7
     assert percentile([1, 2, 3, 4], 50) == 2
     assert percentile(list(range(1, 101)), 95) == 95
+
+
+def test_deleting_a_provider_forgets_its_history(health_app, admin, claude, db):
+    pid = add(admin, claude)
+    check(health_app)
+    assert db.LlmProviderHealth.count_documents({"_id": ObjectId(pid)}) == 1
+    assert admin.delete(f"/api/llm/providers/{pid}").status_code == 200
+    assert db.LlmProviderHealth.count_documents({}) == 0
