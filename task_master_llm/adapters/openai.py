@@ -126,9 +126,13 @@ class OpenAIAdapter(HttpProviderAdapter):
         if shutdown is not None:  # OpenAI announced the model's end
             model.lifecycle = Lifecycle(status="deprecated", retires_at=shutdown,
                                         source="provider")
-        self.provider_facts(model, item)
-        return self.finish(model)
+        decided = self.provider_facts(model, item)
+        if decided:
+            model.meta.setdefault("sources", {})["modality"] = "provider"
+        return self.finish(model, decided=decided)
 
-    def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> None:
-        """Facts beyond the id that some servers add (none for OpenAI itself)."""
+    def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> tuple[str, ...]:
+        """Facts beyond the id that some servers add (none for OpenAI itself); returns the
+        capability values the server decided (the catalog adds no others)."""
+        return ()
 
