@@ -23,6 +23,7 @@ import requests
 
 from benchmarks.common import BenchResult, Row, ServerHost
 from standins.providers import GOOGLE_DEMO_KEY, GoogleServer
+from standins.providers.google import google_chat_ids
 from task_master_llm.adapters import HttpSettings, ProviderConfig, create_adapter
 from task_master_llm.net.transport import default_session_factory
 
@@ -31,11 +32,9 @@ LIST_PATH = "/v1beta/models"
 
 
 def chat_ids(models: Sequence[dict[str, Any]]) -> set[str]:
-    """Ids (without ``models/``) of the server's models that offer ``generateContent``."""
-    return {
-        str(m["name"]).removeprefix("models/") for m in models
-        if "generateContent" in (m.get("supportedGenerationMethods") or [])
-    }
+    """Ids (without ``models/``) of the server's models that offer ``generateContent`` and
+    answer in text (speech and image models are not chat models)."""
+    return google_chat_ids(models)
 
 
 def _counting_settings(pages: list[list[str]]) -> HttpSettings:

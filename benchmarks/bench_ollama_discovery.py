@@ -44,11 +44,9 @@ def ideal_seconds(model_count: int, concurrency: int, latency: float) -> float:
 
 
 def expected_chat_names(models: Sequence[dict[str, Any]]) -> set[str]:
-    """The server's models that are not embedding-only (what discovery must return)."""
-    return {
-        m["name"] for m in models
-        if "completion" in m["capabilities"] or "embedding" not in m["capabilities"]
-    }
+    """The server's models that can chat (``completion`` in their capabilities: not
+    embedding or image models), what discovery must return."""
+    return {m["name"] for m in models if "completion" in m["capabilities"]}
 
 
 def _discover(base_url: str, concurrency: int) -> tuple[float, list[DiscoveredModel]]:
@@ -142,7 +140,7 @@ def run(
         expected = expected_chat_names(host.models)
         result.lines.append(
             f"  server lists {len(host.models)} models, {len(expected)} of them chat "
-            f"(the rest embedding-only)"
+            f"(the rest embedding or image models)"
         )
         _discover(host.base_url, concurrency)  # warm-up: catalog load, imports
         _measure(host, concurrency=concurrency, latency=latency, repeats=repeats,

@@ -57,6 +57,9 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TASK_MASTER_LLM_TOMBSTONE_COLLECTION": ("LlmTalonTombstone", "str"),
     "TASK_MASTER_LLM_AUDIT_COLLECTION": ("LlmAuditEvent", "str"),
     "TASK_MASTER_LLM_AUDIT_TIMEOUT": (2.0, "float"),
+    "TASK_MASTER_LLM_HEALTH_COLLECTION": ("LlmProviderHealth", "str"),
+    "TASK_MASTER_LLM_HEALTH_HISTORY": (500, "int"),
+    "TASK_MASTER_LLM_HEALTH_FAILURES": (3, "int"),
     "TASK_MASTER_LLM_IS_ADMIN": (default_is_admin, "callable"),
     "TASK_MASTER_LLM_CAN_MANAGE_AGENTS": (None, "callable"),
     "TASK_MASTER_LLM_CONNECT_TIMEOUT": (5.0, "float"),
@@ -154,6 +157,16 @@ class CollectionNames:
     agents: str
     tombstones: str
     audit: str = "LlmAuditEvent"
+    health: str = "LlmProviderHealth"
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """``flask llm check-providers``: how many checks each provider keeps, and after how
+    many failures in a row a provider becomes invalid."""
+
+    history: int = 500
+    failures: int = 3
 
 
 @dataclass(frozen=True)
@@ -227,6 +240,7 @@ class Settings:
     max_body_bytes: int
     #: seconds an audit write may take before it is given up (the action goes on)
     audit_timeout: float = 2.0
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -302,6 +316,7 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
             agents=values["TASK_MASTER_LLM_AGENT_COLLECTION"],
             tombstones=values["TASK_MASTER_LLM_TOMBSTONE_COLLECTION"],
             audit=values["TASK_MASTER_LLM_AUDIT_COLLECTION"],
+            health=values["TASK_MASTER_LLM_HEALTH_COLLECTION"],
         ),
         http=HttpSettings(
             connect_timeout=values["TASK_MASTER_LLM_CONNECT_TIMEOUT"],
@@ -334,6 +349,10 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
         ),
         max_body_bytes=values["TASK_MASTER_LLM_MAX_BODY_BYTES"],
         audit_timeout=values["TASK_MASTER_LLM_AUDIT_TIMEOUT"],
+        health=HealthSettings(
+            history=values["TASK_MASTER_LLM_HEALTH_HISTORY"] or 1,
+            failures=values["TASK_MASTER_LLM_HEALTH_FAILURES"] or 1,
+        ),
     )
 
 

@@ -30,14 +30,14 @@ Row = importlib.import_module("benchmarks.common").Row
 
 def test_ollama_discovery_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     """Child-process server, tags + one show per model, every chat model seen (the one
-    embedding-only model of the first 20 left out)."""
+    embedding-only and the one image model of the first 20 left out)."""
     code = bench_ollama_discovery.main(
         ["--models", "20", "--latency", "0.01", "--repeats", "1", "--no-context"]
     )
     out = capsys.readouterr().out
     assert code in (0, 1), out
-    assert "server lists 20 models, 19 of them chat" in out
-    assert "every run returned all 19 chat models" in out
+    assert "server lists 20 models, 18 of them chat" in out
+    assert "every run returned all 18 chat models" in out
     assert "ratio" in out
 
 

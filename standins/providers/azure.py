@@ -47,7 +47,13 @@ def azure_models(count: int | None = None) -> list[dict[str, Any]]:
         entry.update({
             "status": "succeeded", "lifecycle_status": "generally-available",
             "created_at": 1715558400 + i * 3600, "object": "model",
+            # when fine-tuning and inference end for the model (unix seconds)
+            "deprecation": {"fine_tune": 1790812800, "inference": 1798761600},
         })
+    for entry in entries:
+        if entry["id"] == "gpt-4o-mini":  # a model Azure is retiring
+            entry["lifecycle_status"] = "deprecating"
+            entry["deprecation"] = {"fine_tune": 1767225600, "inference": 1772323200}
     return entries
 
 

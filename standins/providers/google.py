@@ -82,11 +82,66 @@ GOOGLE_MODELS: list[dict[str, Any]] = [
         "inputTokenLimit": 2048,
         "supportedGenerationMethods": ["embedContent", "countTextTokens", "countTokens"],
     },
+    # generateContent models an agent cannot chat with: their output is speech or images
+    {
+        "name": "models/gemini-2.5-flash-preview-tts",
+        "version": "gemini-2.5-flash-exp-tts-2025-05-19",
+        "displayName": "Gemini 2.5 Flash Preview TTS",
+        "inputTokenLimit": 8192,
+        "outputTokenLimit": 16384,
+        "supportedGenerationMethods": ["countTokens", "generateContent"],
+    },
+    {
+        "name": "models/gemini-2.5-flash-image",
+        "version": "2.0",
+        "displayName": "Nano Banana",
+        "inputTokenLimit": 32768,
+        "outputTokenLimit": 32768,
+        "supportedGenerationMethods": ["generateContent", "countTokens", "batchGenerateContent"],
+    },
+    {
+        "name": "models/gemini-2.0-flash-preview-image-generation",
+        "version": "2.0",
+        "displayName": "Gemini 2.0 Flash Preview Image Generation",
+        "inputTokenLimit": 32768,
+        "outputTokenLimit": 8192,
+        "supportedGenerationMethods": ["generateContent", "countTokens"],
+    },
+    {
+        "name": "models/gemini-2.5-flash-native-audio-latest",
+        "version": "2.5",
+        "displayName": "Gemini 2.5 Flash Native Audio Latest",
+        "inputTokenLimit": 131072,
+        "outputTokenLimit": 8192,
+        "supportedGenerationMethods": ["countTokens", "generateContent", "bidiGenerateContent"],
+        "thinking": True,
+    },
     # Sparse entries: only the "always" field, or no generation methods at all.
     {"name": "models/gemini-experimental-sparse"},
     {"name": "models/aqa", "displayName": "Model that performs Attributed Question Answering.",
      "supportedGenerationMethods": ["generateAnswer"]},
 ]
+
+#: the API versions served (google-genai defaults to v1, the contract names v1beta)
+API_VERSIONS = ("v1beta", "v1")
+#: the hand-written models offering generateContent whose output is not text (speech,
+#: images): not chat models an agent can use
+NOT_TEXT_OUTPUT = frozenset({
+    "models/gemini-2.5-flash-preview-tts", "models/gemini-2.5-flash-image",
+    "models/gemini-2.0-flash-preview-image-generation",
+    "models/gemini-2.5-flash-native-audio-latest",
+})
+
+
+def google_chat_ids(models: Iterable[dict[str, Any]]) -> set[str]:
+    """Ids (without ``models/``) of the models an agent can chat with: those offering
+    ``generateContent`` whose output is text."""
+    return {
+        str(m["name"]).removeprefix("models/") for m in models
+        if "generateContent" in (m.get("supportedGenerationMethods") or [])
+        and m["name"] not in NOT_TEXT_OUTPUT
+    }
+
 
 PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = 1000
@@ -113,7 +168,8 @@ def google_models(count: int | None = None) -> list[dict[str, Any]]:
 
 
 class GoogleServer(ModelServer):
-    """Gemini's list-models API. Key only from ``x-goog-api-key`` (``?key=`` is ignored).
+    """Gemini's list-models API under ``/v1beta`` and ``/v1``. Key only from
+    ``x-goog-api-key`` (``?key=`` is ignored).
 
     Extra knobs: ``models`` (list, replaceable), ``region_blocked`` (400
     FAILED_PRECONDITION on every call).
@@ -153,9 +209,10 @@ class GoogleServer(ModelServer):
         return {"error": error}
 
     def route(self, request: Request) -> Reply:
-        """Serve ``GET /v1beta/models`` and ``GET /v1beta/models/{id}``."""
+        """Serve ``GET /{v1beta,v1}/models`` and ``GET /{v1beta,v1}/models/{id}``."""
         path = request.path
-        if not path.startswith("/v1beta/models"):
+        version = next((v for v in API_VERSIONS if path.startswith(f"/{v}/models")), None)
+        if version is None:
             return Reply(404, self._error(404, f"Requested entity was not found: {path}"))
         if request.method != "GET":
             return Reply(405, self._error(405, "Method not allowed."))
@@ -182,13 +239,16 @@ class GoogleServer(ModelServer):
             return Reply(400, self._error(
                 400, "User location is not supported for the API use.", "FAILED_PRECONDITION"
             ))
-        if path.rstrip("/") == "/v1beta/models":
+        if path.rstrip("/") == f"/{version}/models":
             return self._list(request)
-        wanted = path[len("/v1beta/"):]
+        wanted = path[len(f"/{version}/"):]  # "models/gemini-2.5-pro"
         for model in self.models:
             if model.get("name") == wanted:
                 return Reply(200, model)
-        return Reply(404, self._error(404, f"models/{wanted} is not found.", "NOT_FOUND"))
+        return Reply(404, self._error(
+            404, f"{wanted} is not found for API version {version}, or is not supported.",
+            "NOT_FOUND",
+        ))
 
     def _list(self, request: Request) -> Reply:
         try:

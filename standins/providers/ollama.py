@@ -20,6 +20,8 @@ OLLAMA_MODELS: list[tuple[str, str, str, int, list[str]]] = [
     ("gemma3:4b", "gemma3", "4.3B", 131072, ["completion", "vision"]),
     ("mistral:7b", "llama", "7.2B", 32768, ["completion", "tools"]),
     ("nomic-embed-text:latest", "nomic-bert", "137M", 2048, ["embedding"]),
+    # an image-generation model: Ollama refuses chat for it (no "completion")
+    ("x/z-image-turbo:latest", "zimage", "6B", 4096, ["image"]),
 ]
 
 

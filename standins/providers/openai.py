@@ -21,6 +21,8 @@ OPENAI_MODEL_IDS = [
     "tts-1-hd", "gpt-4o-realtime-preview", "gpt-4o-transcribe", "gpt-4o-audio-preview",
     "omni-moderation-latest", "gpt-image-1", "babbage-002",
 ]
+#: models OpenAI announced a shutdown for (the list then carries ``shutdown_date``)
+OPENAI_SHUTDOWN_DATES = {"chatgpt-4o-latest": "2026-02-17", "o1": "2026-07-01"}
 
 
 def openai_models(
@@ -41,6 +43,8 @@ def openai_models(
         if not (sparse and i % 2):
             entry["created"] = 1700000000 + i * 86400
             entry["owned_by"] = "org-demo" if model_id.startswith("ft:") else "system"
+        if not sparse and model_id in OPENAI_SHUTDOWN_DATES:
+            entry["shutdown_date"] = OPENAI_SHUTDOWN_DATES[model_id]
         models.append(entry)
     return models
 

@@ -9,6 +9,7 @@ from task_master_llm.adapters.base import (
     DiscoveredModel,
     FieldRule,
     HttpSettings,
+    Lifecycle,
     ProviderAdapter,
     ProviderConfig,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "DiscoveredModel",
     "FieldRule",
     "HttpSettings",
+    "Lifecycle",
     "ProviderAdapter",
     "ProviderConfig",
     "adapter_types",

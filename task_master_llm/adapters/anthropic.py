@@ -6,11 +6,13 @@ from typing import Any, ClassVar
 
 import requests
 
-from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.base import DiscoveredModel, FieldRule, Lifecycle
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
+    as_bool,
     as_code,
+    as_datetime,
     as_dict,
     as_int,
     as_str,
@@ -75,11 +77,14 @@ class AnthropicAdapter(HttpProviderAdapter):
 
     def discover_models(self) -> list[DiscoveredModel]:
         """All pages of ``/v1/models``; the fallback list only if listing is unsupported."""
+        self.listing_incomplete = None
         try:
             return self._list()
         except ProviderError as err:
             if err.error_kind != "not_found":
                 raise
+        self.listing_incomplete = ("the base URL cannot list models: a fallback list is "
+                                   "offered instead")
         return [self._fallback(model_id) for model_id in FALLBACK_MODELS]
 
     def _list(self) -> list[DiscoveredModel]:
@@ -97,6 +102,8 @@ class AnthropicAdapter(HttpProviderAdapter):
                 if body.get("has_more") is not True or not last or last == after:
                     break
                 after = last
+            else:
+                self.listing_incomplete = f"Anthropic listed more than {_MAX_PAGES} pages"
         return found
 
     def _model(self, item: dict[str, Any]) -> DiscoveredModel:
@@ -104,25 +111,45 @@ class AnthropicAdapter(HttpProviderAdapter):
                 "lifecycle", "deprecated_at", "retires_at")
         raw: dict[str, Any] = {k: item[k] for k in kept if k in item}
         modality = ["text"]
-        decided: tuple[str, ...] = ()
-        image = as_dict(as_dict(item.get("capabilities")).get("image_input"))
-        if isinstance(image.get("supported"), bool):
-            decided = ("vision",)
-            raw["imageInput"] = image["supported"]
-            if image["supported"]:
-                modality.append("vision")
+        decided: list[str] = []
+        capabilities = as_dict(item.get("capabilities"))
+        for key, value, raw_key in (("image_input", "vision", "imageInput"),
+                                    ("thinking", "reasoning", "thinking"),
+                                    ("structured_outputs", "structured_output",
+                                     "structuredOutputs")):
+            supported = as_bool(as_dict(capabilities.get(key)).get("supported"))
+            if supported is None:
+                continue
+            decided.append(value)
+            raw[raw_key] = supported
+            if supported:
+                modality.append(value)
         model = DiscoveredModel(
             provider_model_id=item["id"],
             display_name=as_str(item.get("display_name")) or item["id"],
             modality=modality,
             context_window=as_int(item.get("max_input_tokens")),
+            max_output_tokens=as_int(item.get("max_tokens")),
             meta={"raw": raw},
+            lifecycle=_lifecycle(item),
         )
         if decided:
             model.meta["sources"] = {"modality": "provider"}
-        return self.finish(model, decided=decided)
+        return self.finish(model, decided=tuple(decided))
 
     def _fallback(self, model_id: str) -> DiscoveredModel:
         model = DiscoveredModel(provider_model_id=model_id, display_name=model_id,
                                 modality=["text"], meta={"raw": {}, "fallback": True})
         return self.finish(model)
+
+
+def _lifecycle(item: dict[str, Any]) -> Lifecycle:
+    """``lifecycle`` (active|deprecated), ``deprecated_at`` and ``retires_at``."""
+    stage = as_str(item.get("lifecycle"))
+    deprecated_at = as_datetime(item.get("deprecated_at"))
+    retires_at = as_datetime(item.get("retires_at"))
+    if stage is None and deprecated_at is None and retires_at is None:
+        return Lifecycle()
+    deprecated = stage == "deprecated" or (stage is None and deprecated_at is not None)
+    return Lifecycle(status="deprecated" if deprecated else "active",
+                     deprecated_at=deprecated_at, retires_at=retires_at, source="provider")

@@ -7,11 +7,12 @@ from urllib.parse import quote
 
 import requests
 
-from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.base import DiscoveredModel, FieldRule, Lifecycle
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
     as_code,
+    as_datetime,
     as_dict,
     as_str,
     error_dict,
@@ -23,6 +24,8 @@ from task_master_llm.errors import ProviderError
 MODELS_API_VERSION = "2024-10-21"
 DEPLOYMENTS_API_VERSION = "2023-03-15-preview"
 DEPLOYMENT_NOT_FOUND = "DeploymentNotFound"
+#: Azure's lifecycle_status values that mean the model is on its way out
+_RETIRING = frozenset({"deprecating", "deprecated", "retiring", "retired"})
 
 
 class AzureOpenAIAdapter(HttpProviderAdapter):
@@ -79,24 +82,36 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
             listed = self._check_key(http)
             underlying, confirmed = self._deployment(http)
         raw: dict[str, Any] = {"deploymentId": self.deployment, "confirmed": confirmed}
+        entry: dict[str, Any] = {}
         if underlying:
             raw["model"] = underlying
-            caps = listed.get(underlying, {})
+            entry = listed.get(underlying, {})
+            caps = as_dict(entry.get("capabilities"))
             if caps:
                 raw["capabilities"] = caps
+            for key in ("lifecycle_status", "deprecation"):
+                if key in entry:
+                    raw[key] = entry[key]
         model = DiscoveredModel(
             provider_model_id=self.deployment,
             display_name=f"{self.deployment} ({underlying})" if underlying else self.deployment,
             modality=["text"],
             meta={"raw": raw, "underlyingModel": underlying},
+            lifecycle=_lifecycle(entry),
         )
+        if not confirmed:
+            model.warnings.append(
+                f"Azure could not confirm that deployment {self.deployment!r} exists (this "
+                "resource does not list deployments): check its spelling - a typo is "
+                "possible and shows only when an agent first uses it."
+            )
         return [self.finish(model, catalog_id=underlying)]
 
     def _check_key(self, http: ProviderHttp) -> dict[str, dict[str, Any]]:
-        """``GET /openai/models``; returns ``{model id: capabilities}``."""
+        """``GET /openai/models``; returns ``{model id: model object}``."""
         body = http.get_json("/openai/models", params={"api-version": MODELS_API_VERSION})
         items = items_of(body, "data", http, id_key="id")
-        return {i["id"]: as_dict(i.get("capabilities")) for i in items}
+        return {i["id"]: i for i in items}
 
     def _deployment(self, http: ProviderHttp) -> tuple[str | None, bool]:
         """(underlying model, confirmed). A plain 404 proves nothing on newer resources;
@@ -113,3 +128,15 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
                 return None, False
             raise
         return as_str(as_dict(body).get("model")), True
+
+
+def _lifecycle(entry: dict[str, Any]) -> Lifecycle:
+    """``lifecycle_status`` and ``deprecation.inference`` (when inference ends) of the
+    deployment's underlying model."""
+    stage = as_str(entry.get("lifecycle_status"))
+    retires_at = as_datetime(as_dict(entry.get("deprecation")).get("inference"))
+    if stage is None and retires_at is None:
+        return Lifecycle()
+    deprecated = stage is not None and stage.lower() in _RETIRING
+    return Lifecycle(status="deprecated" if deprecated else "active", retires_at=retires_at,
+                     source="provider")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from task_master_llm.errors import ErrorKind
@@ -41,6 +42,30 @@ class ConnectionResult:
     error_kind: ErrorKind | None = None
 
 
+#: the capability values a model's ``modality`` may hold (besides provider-specific ones)
+CAPABILITIES = ("text", "vision", "tools", "reasoning", "structured_output")
+LifecycleStatus = Literal["active", "deprecated", "gone"]
+
+
+@dataclass
+class Lifecycle:
+    """Where a model is in its provider's life cycle, and who said so.
+
+    ``source`` is ``provider`` (the listing's own facts), ``models.dev`` (the catalog's
+    status) or ``listing`` (listed, nothing more known: active). Dates are UTC.
+    """
+
+    status: LifecycleStatus = "active"
+    deprecated_at: datetime | None = None
+    retires_at: datetime | None = None
+    source: str = "listing"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API/storage shape (camelCase)."""
+        return {"status": self.status, "deprecatedAt": self.deprecated_at,
+                "retiresAt": self.retires_at, "source": self.source}
+
+
 @dataclass
 class DiscoveredModel:
     """One chat-capable model a provider offers.
@@ -49,6 +74,7 @@ class DiscoveredModel:
     ``{"sources": {"contextWindow": "provider", "inputCostPer1k": "models.dev"}, "raw": {...}}``.
     ``details_missing`` says the provider listed the model but its details (Ollama's
     ``/api/show``) did not arrive, in time or at all; ``note`` says why, for the admin.
+    A price or limit nobody knows stays None (never 0).
     """
 
     provider_model_id: str
@@ -60,6 +86,10 @@ class DiscoveredModel:
     meta: dict[str, Any] = field(default_factory=dict)
     details_missing: bool = False
     note: str | None = None
+    max_output_tokens: int | None = None
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    #: what an admin should know before registering it (e.g. an unconfirmed deployment)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -109,11 +139,16 @@ class ProviderAdapter(ABC):
         """Prove the credentials with the cheapest harmless call. Never raises for
         provider failures: they become an ``invalid`` result with an ``error_kind``."""
 
+    #: set by :meth:`discover_models` when the listing may be incomplete (pages left
+    #: unread, or a fallback list instead of the provider's): absence then proves nothing
+    listing_incomplete: str | None = None
+
     @abstractmethod
     def discover_models(self) -> list[DiscoveredModel]:
         """List the provider's chat models, following pagination.
 
-        Raises :class:`task_master_llm.errors.ProviderError` on failure.
+        Raises :class:`task_master_llm.errors.ProviderError` on failure. When the list
+        may be incomplete, sets :attr:`listing_incomplete` to why.
         """
 
     @abstractmethod
@@ -123,8 +158,10 @@ class ProviderAdapter(ABC):
 
 
 __all__ = [
+    "CAPABILITIES",
     "ConnectionResult",
     "DiscoveredModel",
+    "Lifecycle",
     "FieldRule",
     "HttpSettings",
     "ProviderAdapter",

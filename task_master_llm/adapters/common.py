@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -203,6 +204,30 @@ def as_number(value: Any) -> float | None:
     except (ValueError, OverflowError):
         return None
     return number if math.isfinite(number) else None
+
+
+def as_bool(value: Any) -> bool | None:
+    """``value`` when it is a JSON boolean, else None (no fact)."""
+    return value if isinstance(value, bool) else None
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A UTC datetime from RFC 3339 text (``2026-02-19T00:00:00Z``), a date
+    (``2026-02-17``) or unix seconds; anything else (or out of range) is None."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value) or not 0 < value < 32503680000:  # before year 3000
+                return None
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        text = as_str(value)
+        if text is None or len(text) > 64:
+            return None
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
 
 
 def as_code(value: Any) -> str | None:

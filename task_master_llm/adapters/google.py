@@ -9,10 +9,12 @@ from typing import Any, ClassVar
 
 import requests
 
+from task_master_llm.adapters import catalog
 from task_master_llm.adapters.base import DiscoveredModel, FieldRule
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
+    as_bool,
     as_code,
     as_dict,
     as_int,
@@ -25,6 +27,9 @@ from task_master_llm.adapters.http import ProviderHttp
 
 _LIST_PATH = "/v1beta/models"
 _MAX_PAGES = 50
+#: words of a model id that name a non-text output (the fallback when the catalog does
+#: not know the model): text-to-speech, image generation, native audio
+_NOT_TEXT_OUTPUT = frozenset({"tts", "image", "audio"})
 
 
 class GoogleAdapter(HttpProviderAdapter):
@@ -96,8 +101,9 @@ class GoogleAdapter(HttpProviderAdapter):
         return f"Google accepted the API key at {http.host}."
 
     def discover_models(self) -> list[DiscoveredModel]:
-        """Every model supporting ``generateContent``, across all pages."""
+        """Every text-output model supporting ``generateContent``, across all pages."""
         found: list[DiscoveredModel] = []
+        self.listing_incomplete = None
         with self.http(listing=True) as http:
             token: str | None = None
             for _page in range(_MAX_PAGES):
@@ -114,23 +120,46 @@ class GoogleAdapter(HttpProviderAdapter):
                 if not next_token or next_token == token:
                     break
                 token = next_token
+            else:
+                self.listing_incomplete = f"Google listed more than {_MAX_PAGES} pages"
         return found
 
     def _model(self, item: dict[str, Any]) -> DiscoveredModel | None:
         model_id = item["name"].removeprefix("models/")
         if not model_id.strip():  # "models/" names nothing
             return None
+        if not _outputs_text(model_id):
+            return None
         raw = {k: item[k] for k in ("name", "version", "inputTokenLimit", "outputTokenLimit",
                                     "supportedGenerationMethods", "thinking") if k in item}
+        modality = ["text"]
+        decided: tuple[str, ...] = ()
+        thinking = as_bool(item.get("thinking"))
+        if thinking is not None:
+            decided = ("reasoning",)
+            if thinking:
+                modality.append("reasoning")
         model = DiscoveredModel(
             provider_model_id=model_id,
             display_name=as_str(item.get("displayName")) or model_id,
-            modality=["text"],
+            modality=modality,
             context_window=as_int(item.get("inputTokenLimit")),
+            max_output_tokens=as_int(item.get("outputTokenLimit")),
             meta={"raw": raw},
         )
-        return self.finish(model)
+        if decided:
+            model.meta["sources"] = {"modality": "provider"}
+        return self.finish(model, decided=decided)
 
 
 def _is_chat(item: dict[str, Any]) -> bool:
     return "generateContent" in as_list(item.get("supportedGenerationMethods"))
+
+
+def _outputs_text(model_id: str) -> bool:
+    """Whether the model answers in text: the catalog's output modalities when it knows
+    the model, else the provider's naming (``-tts``, ``-image``, ``native-audio``)."""
+    known = catalog.outputs_only_text("google", model_id)
+    if known is not None:
+        return known
+    return not (set(model_id.lower().replace("_", "-").split("-")) & _NOT_TEXT_OUTPUT)

@@ -83,8 +83,8 @@ class OllamaAdapter(HttpProviderAdapter):
         modality = ["text"]
         decided: tuple[str, ...] = ()
         if capabilities is not None:
-            decided = ("vision", "tools")
-            modality += [c for c in ("vision", "tools") if c in capabilities]
+            decided = tuple(_CAPABILITY_VALUES.values())
+            modality += [v for c, v in _CAPABILITY_VALUES.items() if c in capabilities]
         raw: dict[str, Any] = {
             k: details[k] for k in ("family", "parameter_size", "quantization_level")
             if as_str(details.get(k)) is not None
@@ -136,10 +136,15 @@ def _capabilities(body: dict[str, Any]) -> list[str] | None:
     return found or None
 
 
+#: Ollama capability -> the registry's capability value in ``modality``
+_CAPABILITY_VALUES = {"vision": "vision", "tools": "tools", "thinking": "reasoning"}
+
+
 def _is_chat(name: str, capabilities: list[str] | None) -> bool:
-    """Embedding-only models are excluded; without capability facts, by name."""
+    """Ollama refuses chat for a model whose capabilities lack ``completion`` (embedding
+    and image-generation models); without capability facts, by name."""
     if capabilities:
-        return not ("embedding" in capabilities and "completion" not in capabilities)
+        return "completion" in capabilities
     return "embed" not in name.lower()
 
 

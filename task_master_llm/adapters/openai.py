@@ -7,11 +7,12 @@ from typing import Any, ClassVar
 
 import requests
 
-from task_master_llm.adapters.base import DiscoveredModel, FieldRule
+from task_master_llm.adapters.base import DiscoveredModel, FieldRule, Lifecycle
 from task_master_llm.adapters.common import (
     ErrorTable,
     HttpProviderAdapter,
     as_code,
+    as_datetime,
     error_dict,
     items_of,
 )
@@ -118,12 +119,20 @@ class OpenAIAdapter(HttpProviderAdapter):
         return is_openai_chat_model(model_id)
 
     def _model(self, item: dict[str, Any]) -> DiscoveredModel:
-        raw = {k: item[k] for k in ("id", "created", "owned_by") if k in item}
+        raw = {k: item[k] for k in ("id", "created", "owned_by", "shutdown_date") if k in item}
         model = DiscoveredModel(provider_model_id=item["id"], display_name=item["id"],
                                 modality=["text"], meta={"raw": raw})
-        self.provider_facts(model, item)
-        return self.finish(model)
+        shutdown = as_datetime(item.get("shutdown_date"))
+        if shutdown is not None:  # OpenAI announced the model's end
+            model.lifecycle = Lifecycle(status="deprecated", retires_at=shutdown,
+                                        source="provider")
+        decided = self.provider_facts(model, item)
+        if decided:
+            model.meta.setdefault("sources", {})["modality"] = "provider"
+        return self.finish(model, decided=decided)
 
-    def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> None:
-        """Facts beyond the id that some servers add (none for OpenAI itself)."""
+    def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> tuple[str, ...]:
+        """Facts beyond the id that some servers add (none for OpenAI itself); returns the
+        capability values the server decided (the catalog adds no others)."""
+        return ()
 

@@ -2,10 +2,12 @@
 Groq, Together, a LiteLLM proxy, Ollama's /v1...
 
 Every listed model is offered except ones whose id says they cannot chat (embedding,
-rerank, speech, moderation): these servers name their models freely, so OpenAI's prefix
-filter would hide most of them. Extra facts some servers add (``context_length``,
-``max_model_len``, OpenRouter's per-token ``pricing``) are used when present; otherwise
-the catalog of the service the base URL points at (matched by host) fills gaps.
+rerank, speech, moderation) or whose ``architecture.output_modalities`` (OpenRouter) lack
+text: these servers name their models freely, so OpenAI's prefix filter would hide most of
+them. Extra facts some servers add (``context_length``, ``max_model_len``, OpenRouter's
+per-token ``pricing``, ``top_provider.max_completion_tokens``, ``supported_parameters``
+and ``architecture.input_modalities``) are used when present; otherwise the catalog of the
+service the base URL points at (matched by host) fills gaps.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import math
 from typing import Any
 
 from task_master_llm.adapters.base import DiscoveredModel, FieldRule
-from task_master_llm.adapters.common import as_int, as_number, as_str
+from task_master_llm.adapters.common import as_dict, as_int, as_list, as_number, as_str
 from task_master_llm.adapters.openai import OpenAIAdapter
 
 _NOT_CHAT = ("embed", "rerank", "whisper", "tts", "transcribe", "moderation")
+#: OpenRouter ``supported_parameters`` -> the registry's capability value
+_PARAMETER_CAPABILITIES = {"tools": "tools", "reasoning": "reasoning",
+                           "structured_outputs": "structured_output"}
 
 
 class OpenAICompatibleAdapter(OpenAIAdapter):
@@ -34,8 +39,14 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
         lowered = model_id.lower()
         return not any(word in lowered for word in _NOT_CHAT)
 
-    def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> None:
-        """Context length and prices when the server reports them."""
+    def discover_models(self) -> list[DiscoveredModel]:
+        """The listed chat models, without the ones whose declared output is not text
+        (images, speech)."""
+        return [m for m in super().discover_models() if m.meta.pop("outputsText", True)]
+
+    def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> tuple[str, ...]:
+        """Context length, output limit, prices and capabilities when the server reports
+        them; returns the capability values it decided."""
         for key in ("context_length", "max_model_len"):
             value = as_int(item.get(key))
             if value is not None:
@@ -52,6 +63,34 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
         name = as_str(item.get("name"))
         if name:
             model.display_name = name.strip()
+        top = as_dict(item.get("top_provider"))
+        max_output = as_int(top.get("max_completion_tokens"))
+        if max_output is not None:
+            model.max_output_tokens = max_output
+            model.meta["raw"]["maxCompletionTokens"] = max_output
+        return _capabilities(model, item)
+
+
+def _capabilities(model: DiscoveredModel, item: dict[str, Any]) -> tuple[str, ...]:
+    """Capability values from ``supported_parameters`` and ``architecture`` (OpenRouter)."""
+    decided: list[str] = []
+    params = [p for p in as_list(item.get("supported_parameters")) if isinstance(p, str)]
+    if params:
+        model.meta["raw"]["supportedParameters"] = params[:64]
+        for param, value in _PARAMETER_CAPABILITIES.items():
+            decided.append(value)
+            if param in params and value not in model.modality:
+                model.modality.append(value)
+    architecture = as_dict(item.get("architecture"))
+    inputs = [m for m in as_list(architecture.get("input_modalities")) if isinstance(m, str)]
+    if inputs:
+        decided.append("vision")
+        if "image" in inputs and "vision" not in model.modality:
+            model.modality.append("vision")
+    outputs = [m for m in as_list(architecture.get("output_modalities")) if isinstance(m, str)]
+    if outputs:
+        model.meta["outputsText"] = outputs == ["text"]
+    return tuple(decided)
 
 
 def _per_1k_tokens(per_token: Any) -> float | None:

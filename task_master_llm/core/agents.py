@@ -25,6 +25,7 @@ from pymongo.errors import DuplicateKeyError
 from task_master_llm.adapters import adapter_types
 from task_master_llm.core.agent_sync import AgentSync, request_deadline, talon_sync
 from task_master_llm.core.audit import NO_AUDIT, AuditLog, Target, agent_target, problem
+from task_master_llm.core.lifecycle import lifecycle_of
 from task_master_llm.errors import Conflict, GatewayError, ValidationError
 from task_master_llm.store import (
     AgentStore,
@@ -104,7 +105,8 @@ class AgentService:
             sync = talon_sync(doc)
             if model is not None:
                 provider = providers.get(model["providerId"])
-                relation = {**model, "provider": provider_summary(provider)}
+                relation = {**model, "provider": provider_summary(provider),
+                            "lifecycle": lifecycle_of(model)}
                 sync = self._behind(doc, provider, sync)
                 if provider is not None and provider["_id"] in warnings:
                     sync = {**sync, "warning": warnings[provider["_id"]]}
@@ -359,6 +361,50 @@ class AgentService:
         results = self.sync_many(agents, deadline=deadline)
         log.info("provider %s credentials changed: %d agent(s) re-synced, %d failed",
                  provider_id, len(results), sum(r["status"] == "failed" for r in results))
+
+    def count_by_model(self, model_ids: list[ObjectId]) -> dict[ObjectId, int]:
+        """How many agents use each model, as primary or fallback (one query)."""
+        counts: dict[ObjectId, int] = {}
+        wanted = set(model_ids)
+        for agent in self.store.using_models(list(wanted)):
+            used = {m for m in (agent.get("modelId"), *_fallback_ids(agent)) if m in wanted}
+            for model_id in used:
+                counts[model_id] = counts.get(model_id, 0) + 1
+        return counts
+
+    def move_model(
+        self, from_model: dict[str, Any], to_model: dict[str, Any], provider: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Re-bind the agents of ``from_model`` to ``to_model``: a primary becomes the new
+        model, a fallback is replaced by it (dropped when it is the agent's primary or
+        already a fallback). Every changed agent is synced; returns who moved."""
+        old, new = from_model["_id"], to_model["_id"]
+        agents = self.store.using_models([old])
+        now = utcnow()
+        operations = []
+        for agent in agents:
+            fields: dict[str, Any] = {"talonSyncStatus": "pending", "updatedAt": now}
+            primary = agent.get("modelId")
+            if primary == old:
+                primary = new
+                fields.update(modelId=new, model=model_string(to_model, provider))
+            fallbacks: list[ObjectId] = []
+            for model_id in _fallback_ids(agent):
+                candidate = new if model_id == old else model_id
+                if candidate != primary and candidate not in fallbacks:
+                    fallbacks.append(candidate)
+            if fallbacks != _fallback_ids(agent):
+                fields["fallbackModelIds"] = fallbacks
+            operations.append(UpdateOne({"_id": agent["_id"]}, {"$set": fields}))
+        if operations:
+            self.store.bulk_write(operations)
+        moved = self.store.by_ids([a["_id"] for a in agents])
+        results = self.sync_many(moved, deadline=self.request_deadline())
+        failed = sum(r.get("status") == "failed" for r in results)
+        log.info("moved %d agent(s) from model %s to %s (%d sync failed)", len(moved), old,
+                 new, failed)
+        return {"agents": [{"id": str(a["_id"]), "name": a.get("name", "")} for a in moved],
+                "failed": failed}
 
     def detach_from_models(
         self, model_ids: list[ObjectId], deadline: float | None = None

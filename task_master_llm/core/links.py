@@ -44,5 +44,16 @@ class AgentLinks(Protocol):
         ``deadline``; the rest stay owed)."""
         ...
 
+    def count_by_model(self, model_ids: list[ObjectId]) -> dict[ObjectId, int]:
+        """How many agents use each model, as primary or fallback (an agent counts once)."""
+        ...
+
+    def move_model(
+        self, from_model: dict[str, Any], to_model: dict[str, Any], provider: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Re-bind every agent of ``from_model`` (primary or fallback) to ``to_model`` of
+        ``provider`` and sync them; returns ``{"agents": [{"id", "name"}], "failed": n}``."""
+        ...
+
 
 __all__ = ["AgentLinks"]

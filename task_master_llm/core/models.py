@@ -2,8 +2,9 @@
 
 Each model's ``meta.sources`` records where every fact came from: ``provider`` or
 ``models.dev`` from discovery, ``admin`` after an admin edited it. Re-registering a model
-refreshes the facts that are not admin-owned and ``lastSyncedAt``, and never touches
-``enabled`` (an admin's choice).
+refreshes the facts that are not admin-owned, ``lastSyncedAt`` and its ``lifecycle`` (a
+gone model that is listed again is active again), and never touches ``enabled`` (an
+admin's choice).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from bson import ObjectId
 from pymongo import InsertOne, UpdateOne
 
 from task_master_llm.core.audit import NO_AUDIT, AuditLog, model_target
+from task_master_llm.core.impact import Impact
+from task_master_llm.core.lifecycle import lifecycle_of, lifecycle_update
 from task_master_llm.core.links import AgentLinks
-from task_master_llm.errors import Conflict, NotFound
+from task_master_llm.errors import Conflict, NotFound, ValidationError
 from task_master_llm.store import (
     ModelStore,
     ProviderStore,
@@ -43,6 +46,7 @@ class ModelService:
         self.store = store
         self.providers = providers
         self.agents = agents
+        self.impact = Impact(store, agents)
 
     # --- reads -----------------------------------------------------------------------
     def page(
@@ -81,11 +85,13 @@ class ModelService:
         }
 
     def with_providers(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Attach each model's provider summary, fetched in one query for all of them."""
+        """Attach each model's provider summary (one query for all of them) and its impact:
+        agent count, lifecycle, warnings, suggested successor (see :mod:`core.impact`)."""
         found = self.providers.summaries(
             [d["providerId"] for d in docs if d.get("providerId") is not None]
         )
-        return [{**d, "provider": provider_summary(found.get(d.get("providerId")))} for d in docs]
+        return [{**d, "provider": provider_summary(found.get(d.get("providerId")))}
+                for d in self.impact.decorate(docs)]
 
     # --- writes ----------------------------------------------------------------------
     def register(self, provider_id: str, entries: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -134,7 +140,7 @@ class ModelService:
             )
         summary = provider_summary(current)
         return {"created": created, "updated": updated,
-                "models": [{**doc, "provider": summary} for doc in written]}
+                "models": [{**doc, "provider": summary} for doc in self.impact.decorate(written)]}
 
     def update(self, model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Apply an admin's edit; edited facts are marked admin-owned in ``meta.sources``."""
@@ -157,6 +163,35 @@ class ModelService:
             # a disabled model is no fallback
             self.agents.drop_fallbacks([doc["_id"]], self.agents.request_deadline())
         return self.with_providers([new])[0]
+
+    def move_agents(self, model_id: str, to_model_id: Any) -> dict[str, Any]:
+        """Re-bind every agent of a model (primary or fallback) to another registered,
+        enabled, not gone model of any provider, and sync them (one step an admin confirms
+        on the page)."""
+        doc = self.store.get(model_id)
+        target = self.store.find(to_model_id)
+
+        def refuse(why: str) -> ValidationError:
+            return ValidationError(f"toModelId: {why}", fields={"toModelId": [why]})
+
+        if target is None or target.get("deleting"):
+            raise refuse("No registered model has this id.")
+        if target["_id"] == doc["_id"]:
+            raise refuse("Choose another model than the one the agents leave.")
+        if not target.get("enabled"):
+            raise refuse(f"Model {target.get('displayName')!r} is disabled; enable it first.")
+        if lifecycle_of(target)["status"] == "gone":
+            raise refuse(f"Model {target.get('displayName')!r} is gone from its provider.")
+        provider = self.providers.find(target["providerId"])
+        if provider is None or provider.get("deleting"):
+            raise refuse("The target model's provider was deleted.")
+        moved = self.agents.move_model(doc, target, provider)
+        return {"fromModelId": str(doc["_id"]), "toModelId": str(target["_id"]),
+                "moved": moved["agents"], "syncFailed": moved["failed"]}
+
+    def suggested_successor(self, model_id: str) -> dict[str, Any] | None:
+        """The model the page suggests moving agents to (None: no suggestion)."""
+        return self.impact.successor_of(self.store.get(model_id))
 
     def delete(self, model_id: str, *, force: bool = False) -> dict[str, Any]:
         """Delete a model. Agents using it make this a 409 unless ``force``, which detaches
@@ -222,9 +257,10 @@ class ModelService:
             )
         for key, value in meta.items():
             set_fields[f"meta.{key}"] = value
+        set_fields.update(lifecycle_update(entry.get("lifecycle"), now))
         return (
             {"providerId": provider_id, "providerModelId": entry["providerModelId"]},
-            {"$set": set_fields, "$setOnInsert": on_insert},
+            {"$set": set_fields, "$setOnInsert": on_insert, "$unset": {"lifecycle.goneAt": ""}},
         )
 
 
@@ -249,4 +285,14 @@ def _written(
             target[name] = child = dict(child) if isinstance(child, dict) else {}
             target = child
         target[last] = value
+    for path in update.get("$unset", {}):
+        target = doc
+        *parents, last = path.split(".")
+        for name in parents:
+            child = target.get(name)
+            if not isinstance(child, dict):
+                break
+            target[name] = target = dict(child)
+        else:
+            target.pop(last, None)
     return doc

@@ -19,6 +19,7 @@ from task_master_llm.adapters import (
     ProviderAdapter,
     get_adapter_class,
 )
+from task_master_llm.core import lifecycle
 from task_master_llm.core.audit import NO_AUDIT, AuditLog, failure, problem, provider_target
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.core.gateway_credentials import GatewayCredentials
@@ -30,9 +31,9 @@ from task_master_llm.store import (
     ProviderStore,
     keys,
     parse_object_id,
-    storable,
     utcnow,
 )
+from task_master_llm.store.health import HealthStore
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,14 @@ class ProviderService:
         credentials: Credentials,
         agents: AgentLinks,
         gateway: GatewayCredentials,
+        health: HealthStore | None = None,
     ) -> None:
         self.store = store
         self.models = models
         self.credentials = credentials
         self.agents = agents
         self.gateway = gateway
+        self.health = health
 
     # --- reads -----------------------------------------------------------------------
     def all(self) -> list[dict[str, Any]]:
@@ -220,6 +223,8 @@ class ProviderService:
         self.agents.drop_fallbacks(model_ids, deadline)
         self.gateway.release(doc)
         deleted = self.models.delete_by_provider(oid)
+        if self.health is not None:
+            self.health.remove(oid)
         self.store.remove(oid)
         log.info("provider deleted id=%s models=%d agents=%d", oid, deleted, len(detached))
         self.audit.record("provider.deleted", provider_target(doc), details={
@@ -263,34 +268,16 @@ class ProviderService:
         )
         return result
 
-    def discover(self, provider_id: Any) -> list[dict[str, Any]]:
-        """The provider's chat models, each marked with whether it is registered."""
+    def discover(self, provider_id: Any) -> dict[str, Any]:
+        """The provider's chat models as a diff against the registry: each marked
+        ``new``/``changed``/``unchanged``, plus ``gone`` (registered, no longer listed) and
+        whether the listing was complete (see :func:`task_master_llm.core.lifecycle.diff`).
+        Nothing is written."""
         doc = self.store.get(provider_id)
-        found: list[DiscoveredModel] = self.adapter_for(doc).discover_models()
-        registered = {m["providerModelId"]: m["_id"] for m in self.models.by_provider(doc["_id"])}
-        out = []
-        seen: set[str] = set()
-        for model in found:
-            if model.provider_model_id in seen:  # across pages, or a plugin's adapter
-                continue
-            seen.add(model.provider_model_id)
-            model_id = registered.get(model.provider_model_id)
-            out.append(
-                {
-                    "providerModelId": model.provider_model_id,
-                    "displayName": model.display_name,
-                    "modality": list(model.modality),
-                    "contextWindow": model.context_window,
-                    "inputCostPer1k": model.input_cost_per_1k,
-                    "outputCostPer1k": model.output_cost_per_1k,
-                    "meta": storable(model.meta),  # provider data: keep what can be stored
-                    "registered": model_id is not None,
-                    "modelId": str(model_id) if model_id else None,
-                    "detailsMissing": bool(model.details_missing),
-                    "note": model.note,
-                }
-            )
-        return out
+        adapter = self.adapter_for(doc)
+        found: list[DiscoveredModel] = adapter.discover_models()
+        return lifecycle.diff(found, self.models.by_provider(doc["_id"]),
+                              incomplete=adapter.listing_incomplete)
 
     # --- helpers ---------------------------------------------------------------------
     def _audit_created(self, doc: Mapping[str, Any], api_key: str | None) -> None:

@@ -19,13 +19,16 @@ from task_master_llm.core.agents import AgentService
 from task_master_llm.core.audit import Actor, AuditLog, fingerprint_key, system_actor
 from task_master_llm.core.credentials import Credentials
 from task_master_llm.core.gateway_credentials import GatewayCredentials
+from task_master_llm.core.health import HealthService
 from task_master_llm.core.migration import AgentMigration
 from task_master_llm.core.models import ModelService
 from task_master_llm.core.providers import ProviderService
 from task_master_llm.core.reconcile import Reconciler
+from task_master_llm.core.rediscovery import Rediscovery
 from task_master_llm.core.rotation import KeyRotation
 from task_master_llm.store import AgentStore, ModelStore, ProviderStore
 from task_master_llm.store.audit import AuditStore
+from task_master_llm.store.health import HealthStore
 from task_master_llm.store.tombstones import TombstoneStore
 from task_master_llm.talon import TalonClient
 from task_master_llm.vault import Vault, parse_master_key
@@ -40,10 +43,12 @@ class Stores:
     agents: AgentStore
     tombstones: TombstoneStore
     audit: AuditStore
+    health: HealthStore
 
     def ensure_indexes(self) -> None:
         """Create every index the stores rely on (idempotent)."""
-        for store in (self.providers, self.models, self.agents, self.tombstones, self.audit):
+        for store in (self.providers, self.models, self.agents, self.tombstones, self.audit,
+                      self.health):
             store.ensure_indexes()
 
 
@@ -65,6 +70,8 @@ class Services:
     rotation: KeyRotation
     reconciler: Reconciler
     audit: AuditLog
+    rediscovery: Rediscovery
+    health: HealthService
 
 
 def build_stores(settings: Settings, db: Database) -> Stores:
@@ -76,6 +83,7 @@ def build_stores(settings: Settings, db: Database) -> Stores:
         agents=AgentStore(db[names.agents]),
         tombstones=TombstoneStore(db[names.tombstones]),
         audit=AuditStore(db[names.audit]),
+        health=HealthStore(db[names.health]),
     )
 
 
@@ -101,6 +109,9 @@ def build_services(
                                  settings.talon)
     audit = AuditLog(stores.audit, actor, fingerprint_key(parse_master_key(
         settings.encryption_key)), timeout=settings.audit_timeout)
+    providers = ProviderService(stores.providers, stores.models, credentials, agents, gateway,
+                                stores.health)
+    models = ModelService(stores.models, stores.providers, agents)
     services = Services(
         settings=settings,
         db=db,
@@ -109,8 +120,8 @@ def build_services(
         credentials=credentials,
         talon=client,
         gateway=gateway,
-        providers=ProviderService(stores.providers, stores.models, credentials, agents, gateway),
-        models=ModelService(stores.models, stores.providers, agents),
+        providers=providers,
+        models=models,
         agents=agents,
         migration=AgentMigration(stores.agents, stores.models, stores.providers),
         rotation=KeyRotation(stores.providers.collection, vault),
@@ -120,6 +131,8 @@ def build_services(
             gateway, settings.talon,
         ),
         audit=audit,
+        rediscovery=Rediscovery(providers, models, stores.providers, stores.models),
+        health=HealthService(stores.providers, credentials, stores.health, settings.health),
     )
     # one recorder for every service that audits (a class default records nothing)
     audited: tuple[Any, ...] = (services.providers, services.models, services.agents,

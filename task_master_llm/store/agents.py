@@ -81,6 +81,17 @@ class AgentStore:
             return []
         return list(self.collection.find({"fallbackModelIds": {"$in": list(model_ids)}}))
 
+    def using_models(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """The agents that use any of these models as primary or fallback (id, name,
+        modelId and fallbackModelIds only; one query)."""
+        if not model_ids:
+            return []
+        ids = list(model_ids)
+        return list(self.collection.find(
+            {"$or": [{"modelId": {"$in": ids}}, {"fallbackModelIds": {"$in": ids}}]},
+            {"_id": 1, "name": 1, "modelId": 1, "fallbackModelIds": 1},
+        ).sort("name", 1))
+
     def pull_fallbacks(self, model_ids: list[ObjectId]) -> None:
         """Take these models off every agent's fallback list (one write)."""
         if model_ids:

@@ -20,7 +20,8 @@ PAGE_SORT = [("displayName", 1), ("providerModelId", 1), ("_id", 1)]
 _SHORT_IN = 20
 
 #: the provider facts a model carries; each has a source in ``meta.sources``
-FACT_FIELDS = ("displayName", "modality", "contextWindow", "inputCostPer1k", "outputCostPer1k")
+FACT_FIELDS = ("displayName", "modality", "contextWindow", "maxOutputTokens", "inputCostPer1k",
+               "outputCostPer1k")
 
 
 class ModelStore:
@@ -176,6 +177,31 @@ class ModelStore:
         it), or clear the mark when the delete is refused."""
         change = {"$set": {"deleting": True}} if deleting else {"$unset": {"deleting": ""}}
         self.collection.update_one({"_id": model_id}, change)
+
+    def usable_by_providers(self, provider_ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """The enabled, not gone models of these providers (successor candidates)."""
+        if not provider_ids:
+            return []
+        return list(self.collection.find({
+            "providerId": {"$in": list(provider_ids)}, "enabled": True,
+            "lifecycle.status": {"$ne": "gone"}, "deleting": {"$ne": True},
+        }))
+
+    def provider_ids(self) -> list[ObjectId]:
+        """The providers that have registered models (one query)."""
+        return [pid for pid in self.collection.distinct("providerId") if isinstance(pid, ObjectId)]
+
+    def mark_gone(self, model_ids: list[ObjectId], when: Any) -> int:
+        """Mark models ``lifecycle.status: gone`` (their provider no longer lists them);
+        ``lastSeenAt`` keeps the last time they were listed. Returns how many changed."""
+        if not model_ids:
+            return 0
+        result = self.collection.update_many(
+            {"_id": {"$in": list(model_ids)}, "lifecycle.status": {"$ne": "gone"}},
+            {"$set": {"lifecycle.status": "gone", "lifecycle.source": "listing",
+                      "lifecycle.goneAt": when, "updatedAt": when}},
+        )
+        return result.modified_count
 
     def remove(self, model_id: ObjectId) -> bool:
         """Delete one model; False when it was already gone."""

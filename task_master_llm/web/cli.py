@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from task_master_llm.errors import LlmRegistryError
 from task_master_llm.talon import DISABLED_MESSAGE
 from task_master_llm.web.context import current_services
 
@@ -64,6 +65,44 @@ def sync_agents(which: str) -> None:
             raise SystemExit(1)
         return
     report = reconciler.run(everything=which == "all")
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@llm_cli.command("discover")
+@click.option("--provider", "provider_id", default=None, metavar="ID",
+              help="Only this provider (default: every provider with registered models).")
+@click.option("--apply", is_flag=True,
+              help="Update the facts of listed models and mark the ones no longer listed "
+                   "lifecycle.status gone (without it: report only).")
+def discover(provider_id: str | None, apply: bool) -> None:
+    """Re-discover providers and print the diff against the registry (for cron).
+
+    Per provider: new, changed, unchanged and gone counts. A failed, empty or incomplete
+    listing never marks anything gone and says so. Gone models are never deleted; a model
+    that is listed again is active again. Exits 1 when a provider's discovery failed.
+    """
+    try:
+        report = current_services().rediscovery.run(provider_id=provider_id, apply=apply)
+    except LlmRegistryError as err:  # an unknown or malformed --provider id
+        click.echo(err.message, err=True)
+        raise SystemExit(2) from None
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@llm_cli.command("check-providers")
+def check_providers() -> None:
+    """Test every provider with the free calls of the Test button (for cron).
+
+    Each result (time, outcome, error kind, latency) goes into the provider's capped
+    history (TASK_MASTER_LLM_HEALTH_HISTORY checks). A provider whose last
+    TASK_MASTER_LLM_HEALTH_FAILURES checks failed becomes invalid; the next success makes
+    it valid again. Exits 1 when a check failed.
+    """
+    report = current_services().health.check_all()
     click.echo(report.summary())
     if not report.ok:
         raise SystemExit(1)

@@ -46,15 +46,17 @@ def test_enrich_records_sources_and_provider_wins() -> None:
     assert model.display_name == "GPT-4o"
     assert model.meta["sources"] == {
         "contextWindow": "provider", "displayName": "models.dev", "modality": "models.dev",
-        "inputCostPer1k": "models.dev", "outputCostPer1k": "models.dev"}
+        "inputCostPer1k": "models.dev", "outputCostPer1k": "models.dev",
+        "maxOutputTokens": "models.dev"}
     assert model.meta["catalogId"] == "openai/gpt-4o"
-    assert model.modality == ["text", "vision", "tools"]
+    assert model.modality == ["text", "vision", "tools", "structured_output"]
+    assert model.max_output_tokens == 16384
 
 
 def test_enrich_respects_capabilities_the_provider_decided() -> None:
     model = DiscoveredModel("gpt-4o", "gpt-4o", meta={"sources": {"modality": "provider"}})
     catalog.enrich(model, "openai", decided=("vision",))
-    assert model.modality == ["text", "tools"]
+    assert model.modality == ["text", "tools", "structured_output"]
 
 
 def test_enrich_unknown_model_marks_provider_fields_only() -> None:

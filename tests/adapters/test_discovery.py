@@ -125,6 +125,26 @@ class TestOpenAICompatible:
         assert model.meta["sources"]["inputCostPer1k"] == "provider"
         assert model.meta.get("catalogId", "").startswith("openrouter/")
 
+    def test_openrouter_output_limit_capabilities_and_image_models(
+            self, requests_mock: rm.Mocker) -> None:
+        requests_mock.get("https://openrouter.ai/api/v1/models", json={"data": [
+            {"id": "acme/thinker", "name": "Thinker", "context_length": 64000,
+             "top_provider": {"max_completion_tokens": 16000},
+             "supported_parameters": ["tools", "reasoning", "max_tokens"],
+             "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]}},
+            {"id": "acme/painter", "name": "Painter",
+             "architecture": {"input_modalities": ["text"],
+                              "output_modalities": ["image", "text"]}}]})
+        models = by_id(adapter("openai_compatible",
+                               base_url="https://openrouter.ai/api/v1").discover_models())
+        assert list(models) == ["acme/thinker"], "an image-output model is no chat model"
+        thinker = models["acme/thinker"]
+        assert thinker.max_output_tokens == 16000
+        assert thinker.meta["sources"]["maxOutputTokens"] == "provider"
+        assert thinker.modality == ["text", "tools", "reasoning"]
+        assert thinker.meta["sources"]["modality"] == "provider"
+        assert "outputsText" not in thinker.meta
+
 
 class TestAnthropic:
     url = "https://api.anthropic.com/v1/models"
@@ -256,7 +276,7 @@ class TestOllama:
         assert llava.meta["sources"] == {"displayName": "provider", "contextWindow": "provider",
                                          "modality": "provider"}
         qwen = models["qwen3:8b"]
-        assert qwen.modality == ["text", "tools"] and qwen.context_window == 40960
+        assert qwen.modality == ["text", "tools", "reasoning"] and qwen.context_window == 40960
         broken = models["broken:latest"]
         assert broken.context_window == 4096, "falls back to the tag's details"
         assert "/api/show failed (bad_response)" in broken.meta["showError"]

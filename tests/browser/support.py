@@ -56,7 +56,8 @@ def seed(
     )
     assert created.status == 201, created.text()
     provider = created.json()["data"]
-    found = page.request.get(f"/api/llm/providers/{provider['id']}/discover").json()["data"]
+    listing = page.request.get(f"/api/llm/providers/{provider['id']}/discover").json()["data"]
+    found = listing["items"]
     registered = page.request.post(
         "/api/llm/models", data={"providerId": provider["id"], "models": found[:models]}
     )

@@ -247,7 +247,7 @@ class TestAnthropic:
                     break
                 after = body["last_id"]
         assert len(seen) == 45 and len(set(seen)) == 45
-        assert seen[0] == "claude-sonnet-4-5-20250929"  # newest first
+        assert seen[0] == "claude-haiku-4-5-20251001"  # newest first
 
     def test_optional_fields_vary(self, http: requests.Session) -> None:
         with AnthropicServer() as server:

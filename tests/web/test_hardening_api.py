@@ -288,7 +288,7 @@ def test_odd_provider_data_from_discovery_can_be_registered(admin, requests_mock
     provider = make_provider(admin, "openai_compatible", "odd", baseUrl="http://odd.example/v1")
     found = admin.get(f"/api/llm/providers/{provider['id']}/discover")
     assert found.status_code == 200, found.json
-    items = strict_json(found.get_data(as_text=True))["data"]
+    items = strict_json(found.get_data(as_text=True))["data"]["items"]
     assert {i["providerModelId"] for i in items} == {"m1", "m2"}
     assert all(i["meta"]["raw"].get("created") is None for i in items)
     res = admin.post("/api/llm/models", json={"providerId": provider["id"], "models": items})

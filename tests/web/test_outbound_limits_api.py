@@ -140,7 +140,7 @@ def test_test_calls_have_the_smaller_cap(db):
     assert (tested["status"], tested["errorKind"]) == ("invalid", "bad_response")
     assert tested["message"].startswith("OpenAI-compatible sent more than 4 KB")
     assert "TASK_MASTER_LLM_MAX_RESPONSE_BYTES" in tested["message"]
-    assert found.status_code == 200 and len(found.json["data"]) == 2000
+    assert found.status_code == 200 and len(found.json["data"]["items"]) == 2000
 
 
 # --- a list full of duplicates ------------------------------------------------------
@@ -156,7 +156,7 @@ def test_discovered_ids_are_deduplicated(db):
                             apiKey=server.DEMO_KEY)["id"]
         res, elapsed = timed(lambda: admin.get(f"/api/llm/providers/{pid}/discover"))
     assert res.status_code == 200
-    assert [m["providerModelId"] for m in res.json["data"]] == [m["id"] for m in unique]
+    assert [m["providerModelId"] for m in res.json["data"]["items"]] == [m["id"] for m in unique]
     assert elapsed < 10
 
 
@@ -197,7 +197,7 @@ def test_ollama_discovery_with_hanging_show_lists_models_without_details(db):
         res, elapsed = timed(lambda: admin.get(f"/api/llm/providers/{pid}/discover"))
         tags = [m["name"] for m in server.models]
     assert res.status_code == 200, res.json
-    models = res.json["data"]
+    models = res.json["data"]["items"]
     listed = [m["providerModelId"] for m in models]
     # without details only the name says what a model is: nomic-embed-text is left out
     assert listed == [t for t in tags if "embed" not in t]
@@ -215,6 +215,6 @@ def test_ollama_discovery_with_quick_show_has_details(db):
     admin = admin_of(app)
     with OllamaServer() as server:
         pid = make_provider(admin, "ollama", baseUrl=server.base_url)["id"]
-        models = admin.get(f"/api/llm/providers/{pid}/discover").json["data"]
+        models = admin.get(f"/api/llm/providers/{pid}/discover").json["data"]["items"]
     assert models and all(m["detailsMissing"] is False and m["note"] is None for m in models)
     assert all(m["contextWindow"] for m in models)

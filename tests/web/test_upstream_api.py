@@ -9,6 +9,7 @@ import pytest
 from bson import ObjectId
 
 from standins.providers import AZURE_DEMO_DEPLOYMENT, SERVER_CLASSES
+from standins.providers.google import google_chat_ids
 from tests.support import CANARY_KEY, make_app
 
 TYPES = sorted(SERVER_CLASSES)
@@ -117,7 +118,7 @@ def test_discovery_lists_chat_models_and_marks_registered(client, server, db):
     pid = add_provider(client, provider_type, srv.base_url)
     res = client.get(f"/api/llm/providers/{pid}/discover")
     assert res.status_code == 200, res.json
-    models = res.json["data"]
+    models = res.json["data"]["items"]
     assert models and all(m["registered"] is False for m in models)
     ids = [m["providerModelId"] for m in models]
     assert not any("embed" in i for i in ids)
@@ -127,7 +128,7 @@ def test_discovery_lists_chat_models_and_marks_registered(client, server, db):
     db.LlmModel.insert_one(
         {"_id": model_oid, "providerId": ObjectId(pid), "providerModelId": first["providerModelId"]}
     )
-    again = client.get(f"/api/llm/providers/{pid}/discover").json["data"]
+    again = client.get(f"/api/llm/providers/{pid}/discover").json["data"]["items"]
     marked = {m["providerModelId"]: m for m in again}[first["providerModelId"]]
     assert marked["registered"] is True and marked["modelId"] == str(model_oid)
 
@@ -139,18 +140,11 @@ def test_pagination_is_followed_to_the_end(client, provider_type, count):
         pid = add_provider(client, provider_type, srv.base_url, key=cls.DEMO_KEY)
         res = client.get(f"/api/llm/providers/{pid}/discover")
         assert res.status_code == 200, res.json
-        models = res.json["data"]
+        models = res.json["data"]["items"]
         pages = [r for r in srv.requests if r.path.endswith("/models")]
         held = srv.models
     assert len(held) == count and len(pages) >= 2
-    if provider_type == "google":
-        expected = {
-            m["name"].removeprefix("models/")
-            for m in held
-            if "generateContent" in (m.get("supportedGenerationMethods") or [])
-        }
-    else:
-        expected = {m["id"] for m in held}
+    expected = google_chat_ids(held) if provider_type == "google" else {m["id"] for m in held}
     listed = [m["providerModelId"] for m in models]
     assert len(listed) == len(set(listed))
     assert set(listed) == expected

@@ -11,6 +11,7 @@ from task_master_llm.core.services import Services
 from task_master_llm.errors import ValidationError
 from task_master_llm.web.api.common import Status, endpoint, viewer_is_admin
 from task_master_llm.web.schemas import load_body
+from task_master_llm.web.schemas.lifecycle import MoveAgentsResultSchema, MoveAgentsSchema
 from task_master_llm.web.schemas.models import (
     ModelDeleteQuerySchema,
     ModelDeleteResultSchema,
@@ -71,6 +72,13 @@ def register(bp: Blueprint) -> None:
               exists=model_exists, body=ModelUpdateSchema, response=ModelSchema)
     def update_model(services: Services, data: dict[str, Any], model_id: str) -> Any:
         return services.models.update(model_id, data)
+
+    @bp.post("/models/<model_id>/move-agents")
+    @endpoint("Re-bind every agent of a model (primary or fallback) to another model and "
+              "sync them", auth="admin", exists=model_exists, body=MoveAgentsSchema,
+              response=MoveAgentsResultSchema)
+    def move_agents(services: Services, data: dict[str, Any], model_id: str) -> Any:
+        return services.models.move_agents(model_id, data["toModelId"])
 
     @bp.delete("/models/<model_id>")
     @endpoint("Delete a model (409 while agents use it, unless force=true)", auth="admin",

@@ -10,12 +10,13 @@ from task_master_llm.core.services import Services
 from task_master_llm.web.api.common import endpoint
 from task_master_llm.web.schemas import (
     ConnectionResultSchema,
-    DiscoveredModelSchema,
+    DiscoveryResultSchema,
     ProviderCreateSchema,
     ProviderDeleteResultSchema,
     ProviderSchema,
     ProviderUpdateSchema,
 )
+from task_master_llm.web.schemas.health import ProviderHealthSchema
 
 
 def provider_exists(services: Services, provider_id: str) -> None:
@@ -66,8 +67,15 @@ def register(bp: Blueprint) -> None:
             "errorKind": result.error_kind,
         }
 
+    @bp.get("/providers/<provider_id>/health")
+    @endpoint("The provider's check history: success rate and latency p50/p95 over 24 h "
+              "and 7 d", auth="admin", response=ProviderHealthSchema)
+    def provider_health(services: Services, provider_id: str) -> Any:
+        return services.health.summary(provider_id)
+
     @bp.get("/providers/<provider_id>/discover")
-    @endpoint("Discover the provider's chat models", auth="admin",
-              response=DiscoveredModelSchema, many=True, errors=(409, 502))
+    @endpoint("Discover the provider's chat models, as a diff against the registry "
+              "(new, changed, unchanged, gone)", auth="admin",
+              response=DiscoveryResultSchema, errors=(409, 502))
     def discover_models(services: Services, provider_id: str) -> Any:
         return services.providers.discover(provider_id)

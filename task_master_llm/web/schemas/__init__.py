@@ -27,6 +27,7 @@ from task_master_llm.web.schemas.models import (
 from task_master_llm.web.schemas.providers import (
     ConnectionResultSchema,
     DiscoveredModelSchema,
+    DiscoveryResultSchema,
     ProviderCreateSchema,
     ProviderDeleteResultSchema,
     ProviderSchema,
@@ -51,6 +52,7 @@ __all__ = [
     "TalonSyncSchema",
     "ConnectionResultSchema",
     "DiscoveredModelSchema",
+    "DiscoveryResultSchema",
     "ErrorSchema",
     "ProviderCreateSchema",
     "ProviderDeleteResultSchema",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from task_master_llm.web.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
+from task_master_llm.web.schemas.lifecycle import LifecycleSchema
 from task_master_llm.web.schemas.models import ProviderSummarySchema
 
 _NAME = validate.Length(min=1, max=100)
@@ -81,6 +82,7 @@ class AgentModelSchema(Schema):
     contextWindow = fields.Integer(allow_none=True)
     enabled = fields.Boolean(required=True)
     provider = fields.Nested(ProviderSummarySchema, allow_none=True)
+    lifecycle = fields.Nested(LifecycleSchema, allow_none=True)
 
 
 class AgentSchema(Schema):

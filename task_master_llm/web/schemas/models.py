@@ -14,6 +14,11 @@ from task_master_llm.web.schemas.common import (
     UtcDateTime,
     storable_json,
 )
+from task_master_llm.web.schemas.lifecycle import (
+    LifecycleEntrySchema,
+    LifecycleSchema,
+    SuccessorSchema,
+)
 from task_master_llm.web.schemas.providers import AffectedAgentSchema
 
 MAX_MODELS_PER_REQUEST = 500
@@ -54,15 +59,21 @@ class ModelEntrySchema(_Strip):
     displayName = fields.String(allow_none=True, validate=_NAME)
     modality = _modality(allow_none=True)
     contextWindow = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
+    maxOutputTokens = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
     inputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
     outputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
     enabled = StrictBoolean(allow_none=True)
     meta = fields.Dict(keys=fields.String(validate=_META_KEY), allow_none=True,
                        validate=storable_json)
+    lifecycle = fields.Nested(LifecycleEntrySchema, allow_none=True)
     registered = fields.Raw(load_only=True)
     modelId = fields.Raw(load_only=True, allow_none=True)
     detailsMissing = fields.Raw(load_only=True)
     note = fields.Raw(load_only=True, allow_none=True)
+    # what discovery adds and the registry decides itself: accepted and ignored
+    change = fields.Raw(load_only=True, allow_none=True)
+    changedFields = fields.Raw(load_only=True, allow_none=True)
+    warnings = fields.Raw(load_only=True, allow_none=True)
 
 
 class ModelRegisterSchema(Schema):
@@ -97,6 +108,7 @@ class ModelUpdateSchema(_Strip):
     displayName = fields.String(validate=_NAME)
     modality = _modality()
     contextWindow = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
+    maxOutputTokens = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
     inputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
     outputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
 
@@ -146,11 +158,19 @@ class ModelSchema(Schema):
     displayName = fields.String(required=True)
     modality = fields.List(fields.String(), required=True)
     contextWindow = fields.Integer(allow_none=True)
-    inputCostPer1k = fields.Float(allow_none=True)
+    maxOutputTokens = fields.Integer(allow_none=True)
+    inputCostPer1k = fields.Float(allow_none=True, metadata={
+        "description": "USD per 1k input tokens; null when unknown (never 0 for unknown)"})
     outputCostPer1k = fields.Float(allow_none=True)
     enabled = fields.Boolean(required=True)
     meta = fields.Dict()
     provider = fields.Nested(ProviderSummarySchema, allow_none=True)
+    lifecycle = fields.Nested(LifecycleSchema, required=True)
+    agentCount = fields.Integer(required=True, metadata={
+        "description": "agents using the model as primary or fallback"})
+    warnings = fields.List(fields.String(), required=True)
+    suggestedSuccessor = fields.Nested(SuccessorSchema, allow_none=True, metadata={
+        "description": "where to move the agents of a deprecated or gone model"})
     lastSyncedAt = UtcDateTime(allow_none=True)
     createdAt = UtcDateTime()
     updatedAt = UtcDateTime()

@@ -10,6 +10,7 @@ from task_master_llm.web.schemas.common import (
     StrippedSchema,
     UtcDateTime,
 )
+from task_master_llm.web.schemas.lifecycle import GoneModelSchema, LifecycleSchema, ListingSchema
 
 _NAME = validate.Length(min=1, max=100)
 _SHORT = validate.Length(min=1, max=200)
@@ -105,9 +106,12 @@ class DiscoveredModelSchema(Schema):
     displayName = fields.String(required=True)
     modality = fields.List(fields.String(), required=True)
     contextWindow = fields.Integer(allow_none=True)
+    maxOutputTokens = fields.Integer(allow_none=True)
     inputCostPer1k = fields.Float(allow_none=True)
     outputCostPer1k = fields.Float(allow_none=True)
     meta = fields.Dict()
+    lifecycle = fields.Nested(LifecycleSchema, required=True)
+    warnings = fields.List(fields.String(), required=True)
     registered = fields.Boolean(required=True)
     modelId = fields.String(allow_none=True)
     detailsMissing = fields.Boolean(required=True, metadata={
@@ -115,6 +119,21 @@ class DiscoveredModelSchema(Schema):
                        "did not arrive within the deadline or failed; see note"})
     note = fields.String(allow_none=True, metadata={
         "description": "why the details are missing, for the admin"})
+    change = fields.String(required=True, validate=validate.OneOf(
+        ["new", "changed", "unchanged"]))
+    changedFields = fields.List(fields.String(), required=True, metadata={
+        "description": "the provider facts that differ from the registered model"})
+
+
+class DiscoveryResultSchema(Schema):
+    """``GET /providers/<id>/discover``: the listing as a diff against the registry."""
+
+    items = fields.List(fields.Nested(DiscoveredModelSchema), required=True)
+    total = fields.Integer(required=True)
+    gone = fields.List(fields.Nested(GoneModelSchema), required=True, metadata={
+        "description": "registered models the provider no longer lists (empty when the "
+                       "listing was empty, failed or incomplete)"})
+    listing = fields.Nested(ListingSchema, required=True)
 
 
 class AffectedAgentSchema(Schema):

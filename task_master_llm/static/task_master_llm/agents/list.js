@@ -5,6 +5,7 @@
 //   llm:agents-changed {reason: "deleted", agent}    (the row is already gone)
 
 import { allPages } from "../lib/api.js";
+import { agentModelWarning } from "../lib/lifecycle.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { setBusy } from "../lib/dialog.js";
 import { timeElement, typeBadge } from "../lib/render.js";
@@ -44,6 +45,8 @@ export function mount(root, ctx) {
     if (m) {
       cell.append(el("strong", { text: m.displayName || m.providerModelId }),
         el("div", { class: "llm-sub llm-mono", text: m.providerModelId }));
+      const warning = agentModelWarning(m);
+      if (warning) cell.append(warning);
     } else if (agent.model) {
       cell.append(el("span", { class: "llm-mono", text: agent.model }), " ",
         el("span", { class: "llm-badge llm-badge-muted", text: "not in registry", title: "A model string from before the registry; it keeps working." }));

@@ -9,6 +9,7 @@ import { announce, el, finder } from "../lib/dom.js";
 import { openDialog, setBusy } from "../lib/dialog.js";
 import { flattenFields, formatContext, plural, priceText } from "../lib/format.js";
 import { chips } from "../lib/render.js";
+import { diffSummary, itemNotes } from "./discover-diff.js";
 
 /** The flash text after an add; `hadSearch` says whether the Models search was cleared. */
 export function addedMessage({ count, providerName }, hadSearch) {
@@ -21,7 +22,7 @@ export function addedMessage({ count, providerName }, hadSearch) {
 /** What POST /models takes for one discovered model. */
 function modelBody(m) {
   const out = { providerModelId: m.providerModelId, displayName: m.displayName, modality: m.modality || [] };
-  for (const key of ["contextWindow", "inputCostPer1k", "outputCostPer1k"]) {
+  for (const key of ["contextWindow", "maxOutputTokens", "inputCostPer1k", "outputCostPer1k", "lifecycle"]) {
     if (m[key] !== null && m[key] !== undefined) out[key] = m[key];
   }
   if (m.meta && typeof m.meta === "object") out.meta = m.meta;
@@ -42,6 +43,8 @@ export function mount(root, ctx) {
   const fetchButton = $("discover-fetch");
   let discovered = [];
   let ticketCounter = 0;
+  const diffBox = el("div", { id: "discover-diff", class: "llm-discover-diff" });
+  list.before(diffBox);
 
   const showError = (text) => {
     errorBox.textContent = text;
@@ -72,7 +75,8 @@ export function mount(root, ctx) {
         el("span", { class: "llm-sub llm-mono", text: m.providerModelId }),
         el("span", { class: "llm-sub", text: details.join(" · ") }),
         m.detailsMissing ? el("span", { class: "llm-sub llm-details-missing", text: m.note || "Listed without its details." }) : null,
-        (m.modality || []).length ? chips(m.modality) : null));
+        (m.modality || []).length ? chips(m.modality) : null,
+        ...itemNotes(m)));
   }
 
   function render() {
@@ -89,6 +93,7 @@ export function mount(root, ctx) {
   function reset() {
     discovered = [];
     list.replaceChildren();
+    diffBox.replaceChildren();
     filter.value = "";
     $("discover-results").hidden = true;
     errorBox.hidden = true;
@@ -129,6 +134,7 @@ export function mount(root, ctx) {
       const data = await api("GET", `${API}/providers/${encodeURIComponent(providerId)}/discover`);
       if (ticket !== ticketCounter) return;
       discovered = itemsOf(data).items;
+      diffBox.replaceChildren(...diffSummary(data));
       $("discover-results").hidden = false;
       render();
       if (!discovered.length) showError("The provider answered, but offers no chat models.");

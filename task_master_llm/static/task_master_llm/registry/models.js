@@ -2,12 +2,14 @@
 // switch and Delete. Reads the providers through ctx.providers() (the page supplies it).
 //
 // Announces on root:
-//   llm:models-changed {reason: "toggled" | "deleted", model}
+//   llm:models-changed {reason: "toggled" | "deleted", model} (and "agents-moved" from
+//   model-impact.js)
 
 import { itemsOf } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { formatContext } from "../lib/format.js";
 import { chips, typeBadge } from "../lib/render.js";
+import { impactNotes, moveAgents } from "./model-impact.js";
 
 /** Mount the Models tab; returns {load, renderProviderFilter, providerFilterValue, setProviderFilter, showAdded}. */
 export function mount(root, ctx) {
@@ -83,7 +85,8 @@ export function mount(root, ctx) {
       el("td", { class: "llm-cell-name", "data-label": "Model" },
         el("strong", { text: m.displayName || m.providerModelId }),
         isJustAdded(m) ? el("span", { class: "llm-badge llm-badge-new", text: "New" }) : null,
-        el("div", { class: "llm-sub llm-mono", text: m.providerModelId })),
+        el("div", { class: "llm-sub llm-mono", text: m.providerModelId }),
+        ...impactNotes(m, (model, successor) => moveAgents(root, ctx, model, successor))),
       el("td", { "data-label": "Provider" }, el("span", { text: provider.name }), " ",
         provider.providerType ? typeBadge(provider.providerType, ctx.typeLabel) : null),
       el("td", { "data-label": "Modality" }, chips(m.modality)),

@@ -6,8 +6,8 @@
 //                          (saved): the table takes a saved provider, the Models filter
 //                          lists the providers again.
 //   llm:edit-provider      from providers.js: opens the provider dialog.
-//   llm:models-changed     from models.js (toggled, deleted) and discover.js (added):
-//                          after a delete, models and providers (their counts) reload;
+//   llm:models-changed     from models.js (toggled, deleted, agents-moved) and discover.js
+//                          (added): after a delete or a move, models and providers reload;
 //                          after an add, the Models tab shows what was added.
 
 import { finder } from "../lib/dom.js";
@@ -84,7 +84,7 @@ export function mount(root, ctx = createContext(root)) {
   });
 
   root.addEventListener("llm:models-changed", async ({ detail }) => {
-    if (detail.reason === "deleted") {
+    if (detail.reason === "deleted" || detail.reason === "agents-moved") {
       await Promise.all([models.load(), providers.load()]);
     } else if (detail.reason === "added") {
       // this provider's models, no search text, first page, the added rows marked "New"

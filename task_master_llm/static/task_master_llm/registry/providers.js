@@ -9,6 +9,7 @@ import { announce, el, finder } from "../lib/dom.js";
 import { setBusy } from "../lib/dialog.js";
 import { plural, STATUS_TEXT } from "../lib/format.js";
 import { statusBadge, timeElement, typeBadge } from "../lib/render.js";
+import { healthNode } from "./health.js";
 
 // What the Status column says of the gateway's credential store (title: the full message)
 const GATEWAY_TEXT = {
@@ -87,7 +88,7 @@ export function mount(root, ctx) {
       nameCell,
       el("td", { "data-label": "Type" }, typeBadge(p.providerType, ctx.typeLabel)),
       statusCell,
-      el("td", { "data-label": "Last validated" }, timeElement(p.lastValidatedAt)),
+      el("td", { "data-label": "Last validated" }, timeElement(p.lastValidatedAt), healthNode(ctx, p)),
       el("td", { "data-label": "Models", text: String(p.modelCount ?? 0) }),
       actions);
   }
