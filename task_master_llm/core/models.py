@@ -117,9 +117,15 @@ class ModelService:
         if not set_fields:
             return self.with_providers([doc])[0]
         new = self.store.update(doc["_id"], set_fields)
+        dropped: list[dict[str, str]] = []
         if data.get("enabled") is False and doc.get("enabled"):
-            self.agents.drop_fallbacks([doc["_id"]])  # a disabled model is no fallback
-        return self.with_providers([new])[0]
+            dropped = self.agents.drop_fallbacks([doc["_id"]])  # a disabled model is no fallback
+        out = self.with_providers([new])[0]
+        if "enabled" in data:  # who is affected, for the admin's message
+            out["usedBy"] = [{"id": str(a["_id"]), "name": a.get("name", "")}
+                             for a in self.agents.agents_using([doc["_id"]])]
+            out["droppedFallbacks"] = dropped
+        return out
 
     def delete(self, model_id: str, *, force: bool = False) -> dict[str, Any]:
         """Delete a model. Agents using it make this a 409 unless ``force``, which detaches

@@ -30,6 +30,7 @@ from task_master_llm.web.schemas.providers import (
     ProviderCreateSchema,
     ProviderDeleteResultSchema,
     ProviderSchema,
+    ProviderTestSchema,
     ProviderUpdateSchema,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "ProviderCreateSchema",
     "ProviderDeleteResultSchema",
     "ProviderSchema",
+    "ProviderTestSchema",
     "ProviderUpdateSchema",
     "load_body",
 ]

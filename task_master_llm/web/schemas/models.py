@@ -151,6 +151,21 @@ class ModelSchema(Schema):
     updatedAt = UtcDateTime()
 
 
+class _AgentRefSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ModelUpdateResultSchema(ModelSchema):
+    """``PATCH /models/<id>``: the model, and when ``enabled`` was sent, who it affects."""
+
+    usedBy = fields.List(fields.Nested(_AgentRefSchema), metadata={
+        "description": "agents whose model this is (sent with enabled); they keep running on "
+                       "it, but a disabled model cannot be chosen for new agents"})
+    droppedFallbacks = fields.List(fields.Nested(_AgentRefSchema), metadata={
+        "description": "agents that had it as a fallback model and no longer do (disabled)"})
+
+
 class ModelPageSchema(Schema):
     """One page of ``GET /models``."""
 

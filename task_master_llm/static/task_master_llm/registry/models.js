@@ -8,8 +8,9 @@ import { itemsOf } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { formatContext } from "../lib/format.js";
 import { chips, typeBadge } from "../lib/render.js";
+import { toggleMessage } from "./model-messages.js";
 
-/** Mount the Models tab; returns {load, renderProviderFilter, providerFilterValue, setProviderFilter, showAdded}. */
+/** Mount the Models tab; returns {load, renderProviderFilter, providerFilterValue, showAdded}. */
 export function mount(root, ctx) {
   const $ = finder(root);
   const { api, flash } = ctx;
@@ -134,7 +135,7 @@ export function mount(root, ctx) {
       model.enabled = updated && typeof updated.enabled === "boolean" ? updated.enabled : wanted;
       toggle.checked = model.enabled;
       label.textContent = model.enabled ? "On" : "Off";
-      flash(`${model.displayName || model.providerModelId} is now ${model.enabled ? "enabled" : "disabled"}.`, "success");
+      flash(...toggleMessage({ ...model, ...(updated || {}) }));
       announce(root, "llm:models-changed", { reason: "toggled", model });
     } catch (error) {
       toggle.checked = !wanted;
@@ -196,18 +197,21 @@ export function mount(root, ctx) {
   }
 
   /**
-   * Show the models just added: this provider's models, no search text, first page, the
-   * added rows marked "New". Returns whether a search was cleared. The caller loads.
+   * Show the models just added, marked "New", without hiding the others: the filter stays
+   * unless it would hide them (another provider chosen, or a search typed), then it is
+   * cleared to All providers. Returns whether it was cleared. The caller loads.
    */
   function showAdded(providerId, providerModelIds) {
     state.justAdded = new Set(providerModelIds);
     state.justAddedProvider = providerId;
-    const hadSearch = Boolean(searchBox.value.trim());
-    searchBox.value = "";
-    clearTimeout(searchTimer);
-    providerFilter.value = providerId;
+    const hides = Boolean(searchBox.value.trim()) || Boolean(providerFilter.value && providerFilter.value !== providerId);
+    if (hides) {
+      searchBox.value = "";
+      clearTimeout(searchTimer);
+      providerFilter.value = "";
+    }
     state.offset = 0;
-    return hadSearch;
+    return hides;
   }
 
   return {
@@ -215,6 +219,5 @@ export function mount(root, ctx) {
     renderProviderFilter,
     showAdded,
     providerFilterValue: () => providerFilter.value,
-    setProviderFilter: (providerId) => { providerFilter.value = providerId; },
   };
 }

@@ -18,11 +18,15 @@ import { mount as mountModels } from "./models.js";
 import { mount as mountProviderDialog } from "./provider-dialog.js";
 import { mount as mountProviders } from "./providers.js";
 
-/** Wire the tablist; returns select(tab, focus) which also loads models for the Models tab. */
-function mountTabs(root, onModels) {
+/**
+ * Wire the tablist; returns select(tab, focus) which also loads models for the Models tab.
+ * onSwitch runs when another tab is chosen (the old tab's message no longer applies).
+ */
+function mountTabs(root, onModels, onSwitch) {
   const $ = finder(root);
   const tabs = [$("tab-providers"), $("tab-models")];
   function select(tab, focus = false) {
+    const previous = tab.getAttribute("aria-selected");
     for (const t of tabs) {
       const selected = t === tab;
       t.setAttribute("aria-selected", String(selected));
@@ -30,6 +34,7 @@ function mountTabs(root, onModels) {
       $(t.getAttribute("aria-controls")).hidden = !selected;
     }
     if (focus) tab.focus();
+    if (tab.getAttribute("aria-selected") !== previous) onSwitch();
     const hash = tab.id === "tab-models" ? "#models" : "#providers";
     if (location.hash !== hash) history.replaceState(null, "", hash);
     if (tab.id === "tab-models") onModels();
@@ -65,12 +70,14 @@ export function mount(root, ctx = createContext(root)) {
   const models = mountModels(root, shared);
   const providerDialog = mountProviderDialog(root, ctx);
   mountDiscover(root, { ...shared, preferredProviderId: () => models.providerFilterValue() });
-  const selectTab = mountTabs(root, () => models.load());
+  const selectTab = mountTabs(root, () => models.load(), () => ctx.flash.clear());
 
   root.addEventListener("llm:edit-provider", (event) => providerDialog.open(event.detail.provider));
 
   root.addEventListener("llm:providers-changed", ({ detail }) => {
     if (detail.reason === "saved") providers.put(detail.provider);
+    // "Added X. Use Test to check its key." no longer holds once X was tested
+    if (detail.reason === "tested" && detail.provider) ctx.flash.clear(`provider:${detail.provider.id}`);
     // a Test changes a provider's status, never its name: the filter stays as it is
     if (detail.reason !== "tested") models.renderProviderFilter();
   });
@@ -79,13 +86,11 @@ export function mount(root, ctx = createContext(root)) {
     if (detail.reason === "deleted") {
       await Promise.all([models.load(), providers.load()]);
     } else if (detail.reason === "added") {
-      // this provider's models, no search text, first page, the added rows marked "New"
-      // (a search typed earlier could hide every one of them)
-      const hadSearch = models.showAdded(detail.providerId, detail.providerModelIds);
+      // the added rows marked "New" among the others (a filter that would hide them is cleared)
+      const cleared = models.showAdded(detail.providerId, detail.providerModelIds);
       await providers.load();
-      models.setProviderFilter(detail.providerId);
       selectTab($("tab-models"));
-      ctx.flash(addedMessage(detail, hadSearch), "success");
+      ctx.flash(addedMessage(detail, cleared), "success");
     }
   });
 
