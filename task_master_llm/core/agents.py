@@ -352,6 +352,9 @@ class AgentService:
             return _delete_state(self.finish_delete(talon_id))
         agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
         doc = self.store.get(agent_id)
+        if not self.store.refresh_name_key(doc):
+            log.warning("agent %s: its name differs only in case from another agent's",
+                        doc["_id"])
         self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
         return self.gateway.push(self._with_talon_id(doc), "POST" if event == "created" else "PUT")
 
