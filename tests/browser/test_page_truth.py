@@ -333,3 +333,41 @@ def test_disabling_a_used_model_says_what_happens(page, live: LiveApp) -> None:
     expect(flash).to_contain_text("keeps running on it until given another model")
     page.get_by_role("switch", name=f"Enabled: {name}").check()
     expect(flash).to_contain_text(f"{name} is now enabled")
+
+
+def test_a_models_facts_can_be_edited_and_reset(page, live: LiveApp) -> None:
+    """The API let admins edit a model's facts; the page had no way to."""
+    login(page, ADMIN)
+    model = seed(page, live, models=1)["models"][0]
+    original = model["contextWindow"]
+    source = model["meta"]["sources"]["contextWindow"]
+    assert original and source in ("provider", "models.dev")
+    page.goto("/llm#models")
+    name = model["displayName"]
+    page.get_by_role("button", name=f"Edit {name}").click()
+    dialog = page.get_by_role("dialog", name=f"Edit {name}")
+    context = dialog.get_by_label("Context window (tokens)", exact=True)
+    expect(context).to_have_value(str(original))
+    expect(dialog.locator("#mf-contextWindow-source")).to_contain_text("From the")
+    expect(dialog.get_by_role("button", name="Reset Context window (tokens)")).to_be_hidden()
+    context.fill("64000")
+    dialog.get_by_label("Display name", exact=True).fill("My Gemini")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    row = page.locator(f'#models-body tr[data-model-id="{model["id"]}"]')
+    expect(row.locator('td[data-label="Context"]')).to_have_text("64k")
+    expect(row.locator("strong")).to_have_text("My Gemini")
+
+    row.get_by_role("button", name="Edit My Gemini").click()
+    dialog = page.get_by_role("dialog", name="Edit My Gemini")
+    expect(dialog.locator("#mf-contextWindow-source")).to_contain_text("Set by an admin")
+    dialog.get_by_role("button", name="Reset Context window (tokens)").click()
+    expect(dialog.get_by_label("Context window (tokens)", exact=True)).to_have_value(str(original))
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    expect(row.locator('td[data-label="Context"]')).not_to_have_text("64k")
+    stored = page.request.get("/api/llm/models").json()["data"]["items"][0]
+    assert stored["contextWindow"] == original
+    assert stored["meta"]["sources"]["contextWindow"] == source
+    assert stored["displayName"] == "My Gemini"
+    assert stored["meta"]["sources"]["displayName"] == "admin"

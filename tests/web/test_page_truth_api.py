@@ -212,3 +212,35 @@ def test_a_detached_agent_needs_a_model(client, openai):
     listed = client.get("/api/agents").json["data"]
     items = listed["items"] if isinstance(listed, dict) else listed
     assert [a["needsModel"] for a in items] == [True]
+
+
+# --- item 5: edit a model's facts, see each one's source, reset to discovery ----------
+
+
+def test_an_edited_fact_can_be_reset_to_what_discovery_said(client, openai):
+    provider = add(client, openai)
+    found = client.get(f"/api/llm/providers/{provider['id']}/discover").json["data"]
+    entry = next(m for m in found if m["contextWindow"])
+    res = client.post("/api/llm/models", json={"providerId": provider["id"], "models": [entry]})
+    (model,) = res.json["data"]["models"]
+    source = model["meta"]["sources"]["contextWindow"]
+    assert source in ("provider", "models.dev")
+    url = f"/api/llm/models/{model['id']}"
+    edited = client.patch(url, json={"contextWindow": 4242, "displayName": "Mine"}).json["data"]
+    assert edited["contextWindow"] == 4242 and edited["meta"]["sources"]["contextWindow"] == "admin"
+    # re-discovery keeps the edit
+    client.post("/api/llm/models", json={"providerId": provider["id"], "models": [entry]})
+    assert (
+        client.get(f"/api/llm/models?providerId={provider['id']}").json["data"]["items"][0][
+            "contextWindow"
+        ]
+        == 4242
+    )
+    reset = client.patch(url, json={"reset": ["contextWindow"]}).json["data"]
+    assert reset["contextWindow"] == entry["contextWindow"]
+    assert reset["meta"]["sources"]["contextWindow"] == source
+    assert reset["displayName"] == "Mine"  # only the field named was reset
+    both = client.patch(url, json={"displayName": "x", "reset": ["displayName"]})
+    assert both.status_code == 400 and "reset" in both.json["error"]["fields"]
+    bad = client.patch(url, json={"reset": ["enabled"]})
+    assert bad.status_code == 400 and "reset" in bad.json["error"]["fields"]

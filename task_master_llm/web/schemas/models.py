@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
+from task_master_llm.store.models import FACT_FIELDS
 from task_master_llm.web.schemas.common import (
     FlagField,
     ObjectIdField,
@@ -97,6 +98,9 @@ class ModelUpdateSchema(_Strip):
     contextWindow = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
     inputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
     outputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
+    reset = fields.List(fields.String(validate=validate.OneOf(FACT_FIELDS)), metadata={
+        "description": "fields to give back to discovery: the value the provider or the "
+                       "catalog gave (kept in meta.discovered), no longer admin-owned"})
 
 
 class ModelListQuerySchema(Schema):

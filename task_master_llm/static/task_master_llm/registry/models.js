@@ -3,6 +3,7 @@
 //
 // Announces on root:
 //   llm:models-changed {reason: "toggled" | "deleted", model}
+//   llm:edit-model     {model}   (the row's Edit button)
 
 import { itemsOf } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
@@ -90,9 +91,11 @@ export function mount(root, ctx) {
         text: formatContext(m.contextWindow) }),
       el("td", { "data-label": "Enabled" }, el("label", { class: "llm-switch-label" }, toggle,
         el("span", { class: "llm-switch-text", text: m.enabled ? "On" : "Off" }))),
-      el("td", { class: "llm-actions", "data-label": "Actions" },
+      el("td", { class: "llm-actions", "data-label": "Actions" }, el("div", { class: "llm-btn-row" },
+        el("button", { type: "button", class: "llm-btn", text: "Edit",
+          "aria-label": `Edit ${m.displayName || m.providerModelId}`, onclick: () => announce(root, "llm:edit-model", { model: m }) }),
         el("button", { type: "button", class: "llm-btn llm-btn-danger-quiet", text: "Delete",
-          "aria-label": `Delete ${m.displayName || m.providerModelId}`, onclick: () => deleteModel(m) })));
+          "aria-label": `Delete ${m.displayName || m.providerModelId}`, onclick: () => deleteModel(m) }))));
   }
 
   function render() {

@@ -6,7 +6,9 @@
 //                          (saved): the table takes a saved provider, the Models filter
 //                          lists the providers again.
 //   llm:edit-provider      from providers.js: opens the provider dialog.
-//   llm:models-changed     from models.js (toggled, deleted) and discover.js (added):
+//   llm:edit-model         from models.js: opens the model dialog (model-dialog.js).
+//   llm:models-changed     from models.js (toggled, deleted), model-dialog.js (edited) and
+//                          discover.js (added):
 //                          after a delete, models and providers (their counts) reload;
 //                          after an add, the Models tab shows what was added.
 
@@ -14,6 +16,7 @@ import { finder } from "../lib/dom.js";
 import { createContext, startPage } from "../lib/context.js";
 import { wireCloseButtons } from "../lib/dialog.js";
 import { addedMessage, mount as mountDiscover } from "./discover.js";
+import { mount as mountModelDialog } from "./model-dialog.js";
 import { mount as mountModels } from "./models.js";
 import { mount as mountProviderDialog } from "./provider-dialog.js";
 import { mount as mountProviders } from "./providers.js";
@@ -69,10 +72,12 @@ export function mount(root, ctx = createContext(root)) {
   };
   const models = mountModels(root, shared);
   const providerDialog = mountProviderDialog(root, ctx);
+  const modelDialog = mountModelDialog(root, ctx);
   mountDiscover(root, { ...shared, preferredProviderId: () => models.providerFilterValue() });
   const selectTab = mountTabs(root, () => models.load(), () => ctx.flash.clear());
 
   root.addEventListener("llm:edit-provider", (event) => providerDialog.open(event.detail.provider));
+  root.addEventListener("llm:edit-model", (event) => modelDialog.open(event.detail.model));
 
   root.addEventListener("llm:providers-changed", ({ detail }) => {
     if (detail.reason === "saved") providers.put(detail.provider);
@@ -83,7 +88,9 @@ export function mount(root, ctx = createContext(root)) {
   });
 
   root.addEventListener("llm:models-changed", async ({ detail }) => {
-    if (detail.reason === "deleted") {
+    if (detail.reason === "edited") {
+      await models.load();
+    } else if (detail.reason === "deleted") {
       await Promise.all([models.load(), providers.load()]);
     } else if (detail.reason === "added") {
       // the added rows marked "New" among the others (a filter that would hide them is cleared)
