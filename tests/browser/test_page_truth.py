@@ -206,6 +206,9 @@ def test_messages_are_replaced_and_expire(page, live: LiveApp) -> None:
     page.clock.install()
     login(page, ADMIN)
     page.goto("/llm")
+    expect(page.locator("#llm-app")).to_have_attribute("data-ready", "true")
+    # the page's clock stands still: nothing expires by itself unless the test moves it
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)
     flash = page.locator("#llm-flash")
     add_provider(
         page, "Google AI", "Google", {"API key": google.DEMO_KEY, "Base URL": google.base_url}
