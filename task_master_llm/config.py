@@ -79,6 +79,12 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "TALON_CREDENTIALS": ("both", "str"),
     "TALON_RESERVED_IDS": ("jarvis,main", "str"),
     "TALON_MODEL_PREFIXES": (None, "str"),
+    # the pages' conventions about the host (README, "The page inside a host")
+    "TASK_MASTER_LLM_HOME_ENDPOINT": (None, "str"),
+    "TASK_MASTER_LLM_USER_LABEL": (None, "callable"),
+    "TASK_MASTER_LLM_LOGOUT_ENDPOINT": ("logout", "str"),
+    "TASK_MASTER_LLM_LOGOUT_METHOD": ("post", "str"),
+    "TASK_MASTER_LLM_LAYOUT": ("task_master_llm/layout.html", "str"),
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -282,6 +288,11 @@ def load_settings(config: dict[str, Any], environ: Mapping[str, str] | None = No
         if not str(values[key]).startswith("/"):
             raise ConfigurationError(f"{key} must start with '/', got {values[key]!r}.")
         values[key] = str(values[key]).rstrip("/") or "/"
+    method = str(values["TASK_MASTER_LLM_LOGOUT_METHOD"] or "post").strip().lower()
+    if method not in ("post", "get"):
+        raise ConfigurationError(
+            f"TASK_MASTER_LLM_LOGOUT_METHOD must be post or get (got {method!r}).")
+    values["TASK_MASTER_LLM_LOGOUT_METHOD"] = method
     talon = values["TALON_GATEWAY_URL"]
     if talon and urlsplit(talon.strip()).username is not None:
         raise ConfigurationError(

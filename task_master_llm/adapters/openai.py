@@ -104,8 +104,10 @@ class OpenAIAdapter(HttpProviderAdapter):
                 "api.model.read scope, so models cannot be listed (discovery will fail). "
                 "Agents can still use it; give it 'Models: Read' to discover models."
             )
-        count = len(items_of(body, "data", http, id_key="id"))
-        return f"{self.display_name} accepted the API key at {http.host} ({count} models visible)."
+        items = items_of(body, "data", http, id_key="id")
+        chat = sum(1 for item in items if self.is_chat(item["id"]))
+        counts = model_counts(len(items), chat)
+        return f"{self.display_name} accepted the API key at {http.host} ({counts})."
 
     def discover_models(self) -> list[DiscoveredModel]:
         """The chat models of ``GET {base}/models``, enriched from the catalog."""
@@ -136,3 +138,11 @@ class OpenAIAdapter(HttpProviderAdapter):
         capability values the server decided (the catalog adds no others)."""
         return ()
 
+
+def model_counts(listed: int, chat: int) -> str:
+    """"21 models, 9 of them chat models": what the key sees, and how many of those
+    Discover offers (it lists chat models only)."""
+    models = f"{listed} model{'' if listed == 1 else 's'}"
+    if listed and chat == listed:
+        return f"{models}, all of them chat models" if listed > 1 else f"{models}, a chat model"
+    return f"{models}, {chat} of them {'a chat model' if chat == 1 else 'chat models'}"

@@ -52,6 +52,17 @@ _ID_ROUNDS = 3
 _BLANK = dict.fromkeys(("role", "modelId", "model", "talonId", "soul", "guardrails"))
 
 
+def needs_model_text(doc: Mapping[str, Any]) -> str:
+    """Why an agent without a registered model is not in working order (its model or
+    provider was deleted, or it predates the registry)."""
+    model = doc.get("model")
+    if model:
+        return (f"Needs a model: {model!r} is not a registered model, so the gateway gets no "
+                "key or base URL for it from the registry; it runs without a key until it "
+                "is given a registered model.")
+    return "Needs a model: choose a registered model for it."
+
+
 class AgentService:
     """Everything the agent routes, the host hook and the commands do."""
 
@@ -116,7 +127,9 @@ class AgentService:
             ]
             out.append({**_BLANK, **doc, "llmModel": relation, "talonSync": sync,
                         "fallbackModelIds": [f["_id"] for f in fallbacks],
-                        "fallbackModels": fallbacks})
+                        "fallbackModels": fallbacks,
+                        "needsModel": relation is None,
+                        "modelWarning": None if relation is not None else needs_model_text(doc)})
         return out
 
     def _runtime_warnings(self, providers: Mapping[Any, Mapping[str, Any]]) -> dict[Any, str]:
@@ -453,6 +466,9 @@ class AgentService:
         else:
             agent_id = agent.get("_id") if isinstance(agent, Mapping) else agent
             doc = self.store.get(agent_id)
+            if not self.store.refresh_name_key(doc):
+                log.warning("agent %s: its name differs only in case from another agent's",
+                            doc["_id"])
             self.store.update(doc["_id"], {"talonSyncStatus": "pending"})
             state = self.gateway.push(self._with_talon_id(doc),
                                       "POST" if event == "created" else "PUT")

@@ -37,6 +37,11 @@ ADMIN = "admin"
 PROVIDER = "provider"
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when it is a dict, else an empty one (stored data may be odd)."""
+    return value if isinstance(value, dict) else {}
+
+
 class ModelService:
     """Everything the model routes do, independent of Flask."""
 
@@ -143,26 +148,59 @@ class ModelService:
                 "models": [{**doc, "provider": summary} for doc in self.impact.decorate(written)]}
 
     def update(self, model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Apply an admin's edit; edited facts are marked admin-owned in ``meta.sources``."""
+        """Apply an admin's edit; edited facts are marked admin-owned in ``meta.sources``
+        (the value they replace is kept in ``meta.discovered``); ``reset`` gives fields
+        back to discovery (the kept value, or the next re-registration's)."""
         doc = self.store.get(model_id)
+        reset = list(data.get("reset") or [])
+        both = sorted(set(reset) & set(data))
+        if both:
+            message = "A field cannot be set and reset at once: " + ", ".join(both) + "."
+            raise ValidationError(message, fields={"reset": [message]})
+        meta = _dict(doc.get("meta"))
+        sources, discovered = _dict(meta.get("sources")), _dict(meta.get("discovered"))
         set_fields: dict[str, Any] = {}
+        unset: list[str] = []
         for field, value in data.items():
+            if field == "reset":
+                continue
             set_fields[field] = value
             if field in FACT_FIELDS:
+                if sources.get(field) != ADMIN:  # keep what discovery said, for a reset
+                    set_fields[f"meta.discovered.{field}"] = {
+                        "value": doc.get(field), "source": sources.get(field)}
                 set_fields[f"meta.sources.{field}"] = ADMIN
-        if not set_fields:
+        for field in reset:
+            kept = discovered.get(field)
+            if isinstance(kept, dict) and "value" in kept:
+                set_fields[field] = kept["value"]
+                if kept.get("source"):
+                    set_fields[f"meta.sources.{field}"] = kept["source"]
+                else:
+                    unset.append(f"meta.sources.{field}")
+            else:  # edited before values were kept: the next registration refreshes it
+                unset.append(f"meta.sources.{field}")
+            unset.append(f"meta.discovered.{field}")
+        if not set_fields and not unset:
             return self.with_providers([doc])[0]
-        new = self.store.update(doc["_id"], set_fields)
+        new = self.store.update(doc["_id"], set_fields, tuple(unset))
         if "enabled" in data and data["enabled"] != doc.get("enabled"):
             self.audit.record("model.enabled" if data["enabled"] else "model.disabled",
                               model_target(doc))
-        edited = sorted(f for f in data if f != "enabled" and data[f] != doc.get(f))
+        edited = sorted(f for f in data
+                        if f not in ("enabled", "reset") and data[f] != doc.get(f)) + reset
         if edited:
             self.audit.record("model.updated", model_target(doc), details={"fields": edited})
+        dropped: list[dict[str, str]] = []
         if data.get("enabled") is False and doc.get("enabled"):
             # a disabled model is no fallback
-            self.agents.drop_fallbacks([doc["_id"]], self.agents.request_deadline())
-        return self.with_providers([new])[0]
+            dropped = self.agents.drop_fallbacks([doc["_id"]], self.agents.request_deadline())
+        out = self.with_providers([new])[0]
+        if "enabled" in data:  # who is affected, for the admin's message
+            out["usedBy"] = [{"id": str(a["_id"]), "name": a.get("name", "")}
+                             for a in self.agents.agents_using([doc["_id"]])]
+            out["droppedFallbacks"] = dropped
+        return out
 
     def move_agents(self, model_id: str, to_model_id: Any) -> dict[str, Any]:
         """Re-bind every agent of a model (primary or fallback) to another registered,
@@ -245,7 +283,15 @@ class ModelService:
         }
         for field, value in values.items():
             if old_sources.get(field) == ADMIN:
-                continue  # an admin's edit survives re-discovery
+                # an admin's edit survives re-discovery; what discovery says now is kept
+                # for a reset
+                if value is not None:
+                    source = sources.get(field)
+                    set_fields[f"meta.discovered.{field}"] = {
+                        "value": value,
+                        "source": source if isinstance(source, str) and source != ADMIN
+                        else PROVIDER}
+                continue
             if value is None:
                 if existing is None:
                     on_insert[field] = None

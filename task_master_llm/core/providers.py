@@ -17,6 +17,7 @@ from task_master_llm.adapters import (
     ConnectionResult,
     DiscoveredModel,
     ProviderAdapter,
+    ProviderConfig,
     get_adapter_class,
 )
 from task_master_llm.core import lifecycle
@@ -85,7 +86,7 @@ class ProviderService:
         has_key = keys.has_key(doc)
         tail = doc.get(keys.LAST4_FIELD) or ""
         optional = ("baseUrl", "orgId", "deploymentId", "statusMessage", "lastErrorKind",
-                    "lastValidatedAt", "lastLatencyMs")
+                    "lastValidatedAt", "lastCheckedAt", "lastLatencyMs")
         return {
             **{k: None for k in optional},
             **doc,
@@ -189,7 +190,8 @@ class ProviderService:
             f for f in _RULED_FIELDS if f in data and (f == "apiKey" or data[f] != doc.get(f))
         }
         if changed:
-            set_fields.update(status="unknown", statusMessage=None, lastErrorKind=None)
+            set_fields.update(status="unknown", statusMessage=None, lastErrorKind=None,
+                              lastCheckedAt=None)
         credentials_changed = bool(changed & {"apiKey", "baseUrl", "deploymentId"})
         new = self.store.update(doc["_id"], set_fields, tuple(unset),
                                 bump_credentials=credentials_changed)
@@ -250,6 +252,7 @@ class ProviderService:
             "statusMessage": result.message,
             "lastErrorKind": result.error_kind,
             "lastLatencyMs": result.latency_ms,
+            "lastCheckedAt": utcnow(),  # every test, passed or failed (lastValidatedAt: passed)
         }
         if result.status == "valid":
             fields["lastValidatedAt"] = utcnow()
@@ -267,6 +270,42 @@ class ProviderService:
                      "stored": stored},
         )
         return result
+
+    def test_values(self, data: Mapping[str, Any]) -> ConnectionResult:
+        """Test typed, unsaved values (the provider dialog's Test button) with the same
+        field rules, base-URL policy, timeouts and error kinds as a saved provider's Test.
+        Nothing is stored. With ``providerId`` (editing), every field not given, the key
+        above all, is the saved provider's, whose type is used."""
+        stored: Mapping[str, Any] | None = None
+        if data.get("providerId"):
+            try:
+                stored = self.store.get(data["providerId"])
+            except NotFound as exc:
+                raise ValidationError(exc.message, fields={"providerId": [exc.message]}) from None
+            provider_type = stored["providerType"]
+        elif data.get("providerType"):
+            provider_type = data["providerType"]
+        else:
+            message = "Name the provider type to test (or the saved provider, providerId)."
+            raise ValidationError(message, fields={"providerType": [message]})
+        cls = get_adapter_class(provider_type)
+        values: dict[str, Any] = {}
+        for field in _RULED_FIELDS:  # a field sent as null or "" is cleared, not the saved one
+            given = field in data or stored is None or field == "apiKey"
+            values[field] = data.get(field) if given else (stored or {}).get(field)
+        keep_stored_key = stored is not None and not data.get("apiKey")
+        self._check_fields(cls, {**values, "apiKey": values["apiKey"] or (
+            keep_stored_key and keys.has_key(stored or {}))}, creating=True)
+        api_key = self.credentials.decrypt(stored) if keep_stored_key and stored else None
+        config = ProviderConfig(
+            provider_type=cls.type_name,
+            name=str(data.get("name") or (stored or {}).get("name") or cls.display_name),
+            base_url=values["baseUrl"],
+            api_key=api_key if keep_stored_key else data.get("apiKey"),
+            org_id=values["orgId"],
+            deployment_id=values["deploymentId"],
+        )
+        return cls(config, self.credentials.http).test_connection()
 
     def discover(self, provider_id: Any) -> dict[str, Any]:
         """The provider's chat models as a diff against the registry: each marked

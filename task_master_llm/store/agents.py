@@ -11,7 +11,13 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.errors import Conflict, NotFound
-from task_master_llm.store.base import ensure_index, maybe_object_id
+from task_master_llm.store.base import (
+    NAME_KEY,
+    ensure_index,
+    ensure_name_key_index,
+    maybe_object_id,
+    name_key,
+)
 
 #: the order of agent lists and pages
 PAGE_SORT = [("name", 1), ("_id", 1)]
@@ -27,6 +33,10 @@ class AgentStore:
         """Create the indexes this store relies on (idempotent)."""
         ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
         ensure_index(self.collection, PAGE_SORT, name="page_order")
+        # names unique without regard to case, for every agent that carries a nameKey: this
+        # package's writes, the backfill at start-up and the host hook set it; a host's own
+        # write without the hook is checked at the next start-up or hook call
+        ensure_name_key_index(self.collection)
         ensure_index(self.collection, [("modelId", 1)], name="model_id")
         ensure_index(self.collection, [("fallbackModelIds", 1)], name="fallback_model_ids")
         # partial, not sparse: the host's agents may hold an explicit talonId: null
@@ -41,12 +51,13 @@ class AgentStore:
     def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Insert a new agent. A duplicate name is a 409; a duplicate ``talonId`` re-raises
         :class:`DuplicateKeyError` so the caller can pick the next id and retry."""
+        doc[NAME_KEY] = name_key(doc.get("name"))
         try:
             self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
             if duplicate_field(exc) == "talonId":
                 raise
-            raise _name_taken(doc.get("name")) from None
+            raise self._name_taken(doc.get("name")) from None
         return doc
 
     def find(self, agent_id: Any) -> dict[str, Any] | None:
@@ -159,6 +170,8 @@ class AgentStore:
         """``$set``/``$unset`` this package's fields only (host fields are untouched) and
         return the new document; None when ``only_if`` did not match. Duplicate name: 409."""
         update: dict[str, Any] = {"$set": dict(set_fields)}
+        if "name" in set_fields:
+            update["$set"][NAME_KEY] = name_key(set_fields["name"])
         if unset_fields:
             update["$unset"] = {f: "" for f in unset_fields}
         try:
@@ -170,7 +183,35 @@ class AgentStore:
         except DuplicateKeyError as exc:
             if duplicate_field(exc) == "talonId":
                 raise
-            raise _name_taken(set_fields.get("name")) from None
+            raise self._name_taken(set_fields.get("name")) from None
+
+    def _name_taken(self, name: Any) -> Conflict:
+        """409 naming the agent that holds the name (it may differ in case)."""
+        holder = self.collection.find_one({NAME_KEY: name_key(name)}, {"name": 1})
+        existing = holder.get("name") if holder is not None else name
+        if existing != name:
+            message = (f"An agent named {existing!r} already exists (names are compared "
+                       "without regard to case).")
+            return Conflict(message, fields={"name": [
+                f"{existing!r} already exists (case does not make names differ)."]})
+        return Conflict(
+            f"An agent named {name!r} already exists.",
+            fields={"name": ["An agent with this name already exists."]},
+        )
+
+    def refresh_name_key(self, doc: Mapping[str, Any]) -> bool:
+        """Give a host-written agent the key of its current name (the host hook calls
+        this); False when another agent's name differs from it only in case (the key is
+        then removed: the pair is logged at start-up until one is renamed)."""
+        key = name_key(doc.get("name"))
+        if not isinstance(key, str) or doc.get(NAME_KEY) == key:
+            return True
+        try:
+            self.collection.update_one({"_id": doc["_id"]}, {"$set": {NAME_KEY: key}})
+        except DuplicateKeyError:
+            self.collection.update_one({"_id": doc["_id"]}, {"$unset": {NAME_KEY: ""}})
+            return False
+        return True
 
     def bulk_write(self, operations: list[UpdateOne]) -> None:
         """Several per-agent updates in one round trip."""
@@ -191,10 +232,3 @@ def duplicate_field(exc: DuplicateKeyError) -> str:
     if not pattern and "talon_id_unique" in str(details.get("errmsg", "")):
         return "talonId"
     return "name"
-
-
-def _name_taken(name: Any) -> Conflict:
-    return Conflict(
-        f"An agent named {name!r} already exists.",
-        fields={"name": ["An agent with this name already exists."]},
-    )

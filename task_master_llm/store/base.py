@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.errors import NotFound
 
@@ -46,6 +49,37 @@ def maybe_object_id(value: Any) -> ObjectId | None:
         return parse_object_id(value)
     except NotFound:
         return None
+
+
+#: the field holding a name's case-insensitive key ("google ai" for "Google AI")
+NAME_KEY = "nameKey"
+
+
+def name_key(name: Any) -> Any:
+    """The form two names are compared in: Unicode-normalised (NFKC), case-folded, inner
+    whitespace collapsed, so "google  ai" and "Google AI" are the same name."""
+    if not isinstance(name, str):
+        return name
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def ensure_name_key_index(collection: Collection) -> None:
+    """A unique index on ``nameKey`` (names unique without regard to case); then each
+    document that lacks a key gets one. A document whose key another already holds (a
+    pair saved before this rule) keeps no key and is logged: rename one of the pair."""
+    # the index first: documents without a key are outside it, and a backfill that would
+    # give two documents one key fails for the second instead of blocking the index
+    ensure_index(collection, [(NAME_KEY, 1)], unique=True, name="name_key_unique",
+                 partialFilterExpression={NAME_KEY: {"$type": "string"}})
+    for doc in collection.find({NAME_KEY: {"$exists": False}, "name": {"$type": "string"}},
+                               {"name": 1}):
+        try:
+            collection.update_one({"_id": doc["_id"], NAME_KEY: {"$exists": False}},
+                                  {"$set": {NAME_KEY: name_key(doc["name"])}})
+        except DuplicateKeyError:
+            logging.getLogger(__name__).warning(
+                "%s %s: its name differs only in case from another's; rename one of them",
+                collection.name, doc["_id"])
 
 
 def ensure_index(

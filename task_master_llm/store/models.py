@@ -160,13 +160,15 @@ class ModelStore:
         return result.inserted_count + result.upserted_count, result.matched_count, set()
 
     def update(
-        self, model_id: ObjectId, set_fields: Mapping[str, Any]
+        self, model_id: ObjectId, set_fields: Mapping[str, Any],
+        unset_fields: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """``$set`` fields (dotted paths allowed) and return the new document."""
+        """``$set`` (and ``$unset``) fields, dotted paths allowed; returns the new document."""
+        update: dict[str, Any] = {"$set": {**set_fields, "updatedAt": utcnow()}}
+        if unset_fields:
+            update["$unset"] = dict.fromkeys(unset_fields, "")
         doc = self.collection.find_one_and_update(
-            {"_id": model_id},
-            {"$set": {**set_fields, "updatedAt": utcnow()}},
-            return_document=ReturnDocument.AFTER,
+            {"_id": model_id}, update, return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             raise NotFound(f"No model with id {str(model_id)!r}.")

@@ -11,7 +11,14 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from task_master_llm.errors import Conflict, NotFound
-from task_master_llm.store.base import ensure_index, parse_object_id, utcnow
+from task_master_llm.store.base import (
+    NAME_KEY,
+    ensure_index,
+    ensure_name_key_index,
+    name_key,
+    parse_object_id,
+    utcnow,
+)
 from task_master_llm.store.summaries import PROVIDER_SUMMARY
 
 
@@ -24,6 +31,7 @@ class ProviderStore:
     def ensure_indexes(self) -> None:
         """Create the indexes this store relies on (idempotent)."""
         ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
+        ensure_name_key_index(self.collection)  # "google ai" beside "Google AI": 409
         # at most one provider per type is the gateway's credential for that type
         ensure_index(
             self.collection,
@@ -41,6 +49,7 @@ class ProviderStore:
         doc.setdefault("credentialsVersion", 1)
         doc.setdefault("createdAt", now)
         doc.setdefault("updatedAt", now)
+        doc[NAME_KEY] = name_key(doc.get("name"))
         try:
             self.collection.insert_one(doc)
         except DuplicateKeyError:
@@ -50,12 +59,18 @@ class ProviderStore:
     def _name_taken(self, name: Any) -> Conflict:
         """409 for a taken name; when its holder is a provider whose delete did not
         finish (hidden from lists), say so and how to finish it."""
-        holder = self.collection.find_one({"name": name, "deleting": True}, {"_id": 1})
-        if holder is not None:
+        holder = self.collection.find_one({NAME_KEY: name_key(name)}, {"name": 1, "deleting": 1})
+        if holder is not None and holder.get("deleting"):
             message = (f"A provider named {name!r} is still being deleted (an earlier delete "
                        f"did not finish): DELETE /api/llm/providers/{holder['_id']} again to "
                        "finish it, then use the name.")
             return Conflict(message, fields={"name": [message]})
+        existing = holder.get("name") if holder is not None else name
+        if existing != name:
+            message = (f"A provider named {existing!r} already exists (names are compared "
+                       "without regard to case).")
+            return Conflict(message, fields={"name": [
+                f"{existing!r} already exists (case does not make names differ)."]})
         return Conflict(
             f"A provider named {name!r} already exists.",
             fields={"name": ["A provider with this name already exists."]},
@@ -117,6 +132,8 @@ class ProviderStore:
         stays visibly owed until a push of the new version succeeds, even after a crash.
         """
         update: dict[str, Any] = {"$set": dict(set_fields)}
+        if "name" in set_fields:
+            update["$set"][NAME_KEY] = name_key(set_fields["name"])
         if touch:
             update["$set"]["updatedAt"] = utcnow()
         if unset_fields:

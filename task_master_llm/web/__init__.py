@@ -9,7 +9,7 @@ from task_master_llm.core.services import Services
 from task_master_llm.web.api import make_agents_blueprint, make_llm_blueprint
 from task_master_llm.web.api.common import unrouted_api_answer
 from task_master_llm.web.cli import llm_cli
-from task_master_llm.web.context import EXTENSION_KEY
+from task_master_llm.web.context import EXTENSION_KEY, require_user_loader
 from task_master_llm.web.page import make_page_blueprint
 
 
@@ -18,14 +18,18 @@ def register(app: Flask, services: Services) -> None:
     (unless turned off) and the ``flask llm`` commands."""
     app.extensions[EXTENSION_KEY] = services
     urls = services.settings.urls
-    app.register_blueprint(make_llm_blueprint(), url_prefix=urls.api)
+    blueprints = [(make_llm_blueprint(), urls.api)]
     prefixes = [urls.api]
     if urls.serve_agents_api:
-        app.register_blueprint(make_agents_blueprint(), url_prefix=urls.agents_api)
+        blueprints.append((make_agents_blueprint(), urls.agents_api))
         prefixes.append(urls.agents_api)
     app.before_request(unrouted_api_answer(tuple(prefixes)))
     if urls.serve_page:
-        app.register_blueprint(make_page_blueprint(), url_prefix=urls.page)
+        blueprints.append((make_page_blueprint(), urls.page))
+    for blueprint, prefix in blueprints:
+        # first, so a host without a user loader hears why before anything else runs
+        blueprint.before_request_funcs.setdefault(None, []).insert(0, require_user_loader)
+        app.register_blueprint(blueprint, url_prefix=prefix)
     app.cli.add_command(llm_cli)
 
 

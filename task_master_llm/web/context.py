@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from task_master_llm.config import Settings
 from task_master_llm.core.services import Services
+from task_master_llm.errors import ConfigurationError
 
 EXTENSION_KEY = "task_master_llm"
 
@@ -37,4 +38,22 @@ def current_settings() -> Settings:
     return current_services().settings
 
 
-__all__ = ["EXTENSION_KEY", "current_services", "current_settings", "services_of"]
+def require_user_loader() -> None:
+    """Before the registry's routes: a clear error when flask-login cannot load users
+    (flask-login itself says only "Missing user_loader or request_loader"). Checked at
+    the first request, not at ``init_app``: hosts often declare the loader afterwards."""
+    manager = getattr(current_app, "login_manager", None)
+    if manager is None or getattr(manager, "_user_callback", None) or getattr(
+        manager, "_request_callback", None
+    ):
+        return
+    raise ConfigurationError(
+        "flask-login has no user loader, so LlmRegistry cannot tell who is logged in. "
+        "Register one on the host's LoginManager: @login_manager.user_loader "
+        "def load_user(user_id): return <the user with this id, or None> (or a "
+        "request_loader)."
+    )
+
+
+__all__ = ["EXTENSION_KEY", "current_services", "current_settings", "require_user_loader",
+           "services_of"]

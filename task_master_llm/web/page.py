@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_login import current_user
+from werkzeug.routing import BuildError
 
 from task_master_llm.adapters.registry import BUILTIN_ADAPTERS, adapter_types
 from task_master_llm.web.context import current_settings
@@ -88,22 +89,43 @@ def llm_page_urls() -> dict[str, str]:
     }
 
 
+def _url_of(target: str) -> str:
+    """A path as it is ("/home"), else the URL of an endpoint name; BuildError if none."""
+    return target if target.startswith("/") else url_for(target)
+
+
 def _home_url() -> str:
-    """Where "back to the app" goes: the host's index when it has one."""
-    try:
-        return url_for("home")
-    except Exception:  # noqa: BLE001 - a host without an endpoint called "home"
+    """Where "Task Master" in the top bar goes: ``TASK_MASTER_LLM_HOME_ENDPOINT`` (an
+    endpoint or a path), else the host's ``home`` or ``index`` endpoint, else ``/``."""
+    configured = current_settings()["TASK_MASTER_LLM_HOME_ENDPOINT"]
+    if configured:
+        return _url_of(configured)  # set on purpose: a wrong name is an error, not "/"
+    for endpoint in ("home", "index"):
         try:
-            return url_for("index")
-        except Exception:  # noqa: BLE001
-            return "/"
+            return url_for(endpoint)
+        except BuildError:
+            continue
+    return "/"
 
 
-def _logout_url() -> str | None:
+def _logout() -> dict[str, str] | None:
+    """Log out as the host does it: ``{"url", "method"}`` (a POST form by default; a GET
+    link with ``TASK_MASTER_LLM_LOGOUT_METHOD = "get"``), None without such an endpoint."""
+    settings = current_settings()
     try:
-        return url_for("logout")
-    except Exception:  # noqa: BLE001 - the host has no endpoint called "logout"
+        url = _url_of(settings["TASK_MASTER_LLM_LOGOUT_ENDPOINT"] or "logout")
+    except BuildError:
         return None
+    return {"url": url, "method": settings["TASK_MASTER_LLM_LOGOUT_METHOD"]}
+
+
+def _user_label() -> str:
+    """Who is logged in, for the top bar: ``TASK_MASTER_LLM_USER_LABEL(user)``, else the
+    user's ``name``, else its ``email``."""
+    label = current_settings()["TASK_MASTER_LLM_USER_LABEL"]
+    if label is not None:
+        return str(label(current_user) or "")
+    return str(getattr(current_user, "name", None) or getattr(current_user, "email", None) or "")
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Response:
@@ -111,12 +133,11 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
         template,
         urls=llm_page_urls(),
         home_url=_home_url(),
-        logout_url=_logout_url(),
+        logout=_logout(),
         is_admin=llm_is_admin(),
         can_manage_agents=_can_manage_agents(),
-        user_label=str(
-            getattr(current_user, "name", None) or getattr(current_user, "email", None) or ""
-        ),
+        user_label=_user_label(),
+        llm_layout=current_settings()["TASK_MASTER_LLM_LAYOUT"],
         **context,
     )
     response = current_app.make_response((html, status))

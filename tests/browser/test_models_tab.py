@@ -58,8 +58,8 @@ def test_discover_marks_registered_filters_and_selects(page, live: LiveApp) -> N
 
 
 def test_models_list_shows_the_models_just_added(page, live: LiveApp) -> None:
-    """A search typed before (which hides the new models) is cleared, the provider filter is
-    set to the provider whose models were added, and the message says so."""
+    """A filter typed before (which hides the new models) is cleared to All providers, the
+    new models are marked New among the others, and the message says so."""
     login(page, ADMIN)
     seeded = seed(page, live, models=1)
     other = seed(page, live, name="Other Google", models=1)
@@ -87,22 +87,22 @@ def test_models_list_shows_the_models_just_added(page, live: LiveApp) -> None:
 
     expect(page.get_by_role("tab", name="Models")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_label("Search")).to_have_value("")
-    expect(page.locator("#models-provider-filter")).to_have_value(seeded["provider"]["id"])
+    # the filter that hid them is cleared to All providers: nothing else is hidden
+    expect(page.locator("#models-provider-filter")).to_have_value("")
     flash = page.locator("#llm-flash")
-    expect(flash).to_contain_text("Added 2 models to the registry")
-    expect(flash).to_contain_text("The list now shows only Google AI’s models (search cleared)")
-    expect(rows).to_have_count(3)  # the provider's earlier model and the two new ones
+    expect(flash).to_contain_text("Added 2 models from Google AI; they are marked New")
+    expect(flash).to_contain_text("(the filter that hid them was cleared)")
+    expect(flash).not_to_contain_text("only")
+    expect(rows).to_have_count(4)  # every model: the two earlier ones and the two new ones
     for model_id in added:
         row = page.locator(f'#models-body tr[data-provider-model-id="{model_id}"]')
         expect(row).to_be_visible()
         expect(row.locator(".llm-badge-new")).to_have_text("New")
+    # both providers' earlier model (the same id at each) is still listed, not marked New
     earlier = page.locator(f'#models-body tr[data-provider-model-id="{kept}"]')
-    expect(earlier).to_have_count(1)
+    expect(earlier).to_have_count(2)
     expect(earlier.locator(".llm-badge-new")).to_have_count(0)
 
-    # "All providers" shows every model again; only the added ones carry the badge
-    page.locator("#models-provider-filter").select_option(value="")
-    expect(rows).to_have_count(4)
     expect(page.locator("#models-body .llm-badge-new")).to_have_count(2)
 
 
@@ -124,7 +124,9 @@ def test_unknown_context_and_counts_read_as_words(page, live: LiveApp) -> None:
     expect(first).not_to_contain_text("— context")
     first.locator("input").check()
     dialog.get_by_role("button", name="Add 1 to Registry").click()
-    expect(page.locator("#llm-flash")).to_contain_text("Added 1 model to the registry")
+    expect(page.locator("#llm-flash")).to_contain_text(
+        "Added 1 model from Compat; it is marked New"
+    )
 
 
 def test_discover_provider_select_fits_a_390px_dialog(page, live: LiveApp) -> None:

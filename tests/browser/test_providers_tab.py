@@ -65,7 +65,8 @@ def test_failed_test_shows_the_providers_message(page, live: LiveApp) -> None:
     expect(row.get_by_text("Not tested")).to_be_visible()
     row.get_by_role("button", name="Test").click()
     result = row.locator("output.llm-test-result")
-    expect(result).to_contain_text("Invalid")
+    expect(result).to_contain_text("Check failed")
+    expect(row.locator(".llm-status-invalid")).to_have_text("Key rejected")
     provider = live.app.extensions["task_master_llm"].stores.providers.collection.find_one(
         {"name": "Google wrong key"}
     )
@@ -87,7 +88,7 @@ def test_failed_test_message_appears_once_in_the_row(page, live: LiveApp) -> Non
     row = page.locator('tr[data-provider-name="Wrong key"]')
     row.get_by_role("button", name="Test").click()
     result = row.locator("output.llm-test-result")
-    expect(result).to_contain_text("Invalid")
+    expect(result).to_contain_text("Check failed")
     message = row.locator(".llm-status-msg")
     expect(message).not_to_be_empty()
     assert row.inner_text().count(message.inner_text()) == 1, row.inner_text()
@@ -96,7 +97,9 @@ def test_failed_test_message_appears_once_in_the_row(page, live: LiveApp) -> Non
                        data={"apiKey": google.DEMO_KEY})
     page.reload()
     row.get_by_role("button", name="Test").click()
-    expect(result).to_contain_text(re.compile(r"Valid · \d+ ms \S"))
+    expect(result).to_contain_text(re.compile(r"Check passed just now · \d+ ms"))
+    expect(row.locator(".llm-status-valid")).to_have_text("Valid")
+    expect(message).to_contain_text("accepted the API key")
 
 
 def test_edit_keeps_the_key_unless_a_new_one_is_typed(page, live: LiveApp) -> None:
@@ -122,11 +125,12 @@ def test_edit_keeps_the_key_unless_a_new_one_is_typed(page, live: LiveApp) -> No
     expect(dialog).to_be_hidden()
     expect(row).to_contain_text("****" + google.DEMO_KEY[-4:])
     row.get_by_role("button", name="Test").click()
-    expect(row.locator("output.llm-test-result")).to_contain_text("Valid")
+    expect(row.locator("output.llm-test-result")).to_contain_text("Check passed")
     expect(row.locator(".llm-status-valid")).to_be_visible()
     # last validated: relative text, the exact time on hover
-    expect(row.locator("time")).to_have_text("just now")
-    expect(row.locator("time")).to_have_attribute("title", re.compile(r"\d{4}-\d\d-\d\dT"))
+    validated = row.locator('td[data-label="Last validated"] time')
+    expect(validated).to_have_text("just now")
+    expect(validated).to_have_attribute("title", re.compile(r"\d{4}-\d\d-\d\dT"))
 
 
 def test_duplicate_name_is_shown_next_to_the_field(page, live: LiveApp) -> None:

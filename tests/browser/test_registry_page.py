@@ -113,7 +113,7 @@ def test_layout_at_1280_and_390_with_screenshots(page, live: LiveApp, tmp_path: 
         "name": "OpenAI (old key)", "providerType": "openai", "apiKey": "sk-revoked-0000",
         "baseUrl": live.providers["openai"].base_url})
     for p in page.request.get("/api/llm/providers").json()["data"]:
-        page.request.post(f"/api/llm/providers/{p['id']}/test")
+        page.request.post(f"/api/llm/providers/{p['id']}/test", data={})
     page.request.patch(f"/api/llm/models/{seeded['models'][2]['id']}", data={"enabled": False})
     create_agent(page, "Release Scribe", seeded["models"][0]["id"])
     live.talon.down()
@@ -123,8 +123,9 @@ def test_layout_at_1280_and_390_with_screenshots(page, live: LiveApp, tmp_path: 
 
     page.goto("/llm")
     expect(page.locator("#providers-body tr")).to_have_count(3)
-    page.locator('tr[data-provider-name="Google AI"]').get_by_role("button", name="Test").click()
-    expect(page.locator("output.llm-test-result")).to_contain_text("Valid")
+    google_row = page.locator('tr[data-provider-name="Google AI"]')
+    google_row.get_by_role("button", name="Test").click()
+    expect(google_row.locator("output.llm-test-result")).to_contain_text("Check passed")
     page.mouse.move(0, 0)
     page.screenshot(path=str(out / "providers.png"))
     page.get_by_role("tab", name="Models").click()
@@ -162,6 +163,9 @@ def test_layout_at_1280_and_390_with_screenshots(page, live: LiveApp, tmp_path: 
         expect(page.locator(ready).first).to_be_visible()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, (url, overflow)
+        if url == "/llm":
+            page.mouse.move(0, 0)
+            page.screenshot(path=str(out / "providers-list-390.png"), full_page=True)
     page.screenshot(path=str(out / "agents-390.png"), full_page=True)
     page.get_by_role("button", name="Create Agent").click()
     box = page.get_by_role("dialog", name="Create Agent").bounding_box()

@@ -96,6 +96,7 @@ def test_create_costs_the_same_round_trips_however_crowded(
 
 def test_a_free_slug_costs_one_lookup_per_collection(watched: tuple[Services, Commands]) -> None:
     services, commands = watched
+    commands.sent.clear()  # not the start-up's (index creation, the name-key backfill)
     agent = services.agents.create({"name": "Ωμέγα", "model": "openai/gpt-4o"})
     assert agent["talonId"] == "omega"
     assert lookups(commands) == {"Agent": 2, "LlmTalonTombstone": 1}  # one Agent find: the read

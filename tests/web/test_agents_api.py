@@ -269,12 +269,13 @@ def test_concurrent_creates_have_unique_names_and_talon_ids(gw_app, db):
         client = login(gw_app, "member")
         return client.post("/api/agents", json={"name": name, "model": "openai/gpt-4o"})
 
+    # "Race Bot", "race bot" and "race  bot" are one name (case and spacing do not count)
     names = ["Race Bot", "race bot", "RACE-BOT", "Race_Bot", "race  bot"] * 2
     with ThreadPoolExecutor(max_workers=10) as pool:
         codes = sorted(r.status_code for r in pool.map(attempt, names))
-    assert codes == [201] * 5 + [409] * 5
+    assert codes == [201] * 3 + [409] * 7
     ids = [d["talonId"] for d in db.Agent.find({})]
-    assert len(ids) == len(set(ids)) == 5
+    assert len(ids) == len(set(ids)) == 3
 
 
 # --- an agent created while its model's provider (or the model) is being deleted -------

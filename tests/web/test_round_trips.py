@@ -275,7 +275,7 @@ def test_delete_provider_with_agents(watched: Any, talon: TalonServer) -> None:
         return count, kinds
 
     (count, kinds), _ = _both(measure)
-    assert count == 19, kinds  # was about 2 per agent before issue 13; incl. 2 audit inserts and the health history
+    assert count == 19, kinds  # was ~2 per agent before issue 13; incl. 2 audit inserts, health
 
 
 def _keyed_providers(db: Database, n: int) -> None:

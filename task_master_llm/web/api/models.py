@@ -19,7 +19,7 @@ from task_master_llm.web.schemas.models import (
     ModelPageSchema,
     ModelRegisterResultSchema,
     ModelRegisterSchema,
-    ModelSchema,
+    ModelUpdateResultSchema,
     ModelUpdateSchema,
 )
 
@@ -69,7 +69,8 @@ def register(bp: Blueprint) -> None:
 
     @bp.patch("/models/<model_id>")
     @endpoint("Edit a model; edited facts survive re-discovery", auth="admin",
-              exists=model_exists, body=ModelUpdateSchema, response=ModelSchema)
+              exists=model_exists, body=ModelUpdateSchema,
+              response=ModelUpdateResultSchema)
     def update_model(services: Services, data: dict[str, Any], model_id: str) -> Any:
         return services.models.update(model_id, data)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from task_master_llm.adapters import ConnectionResult
 from task_master_llm.core.services import Services
 from task_master_llm.web.api.common import endpoint
 from task_master_llm.web.schemas import (
@@ -14,6 +15,7 @@ from task_master_llm.web.schemas import (
     ProviderCreateSchema,
     ProviderDeleteResultSchema,
     ProviderSchema,
+    ProviderTestSchema,
     ProviderUpdateSchema,
 )
 from task_master_llm.web.schemas.health import ProviderHealthSchema
@@ -22,6 +24,16 @@ from task_master_llm.web.schemas.health import ProviderHealthSchema
 def provider_exists(services: Services, provider_id: str) -> None:
     """404 unless the provider exists (checked before the body is validated)."""
     services.stores.providers.get(provider_id)
+
+
+def connection_result(result: ConnectionResult) -> dict[str, Any]:
+    """A test's outcome as the API shows it."""
+    return {
+        "status": result.status,
+        "message": result.message,
+        "latencyMs": result.latency_ms,
+        "errorKind": result.error_kind,
+    }
 
 
 def register(bp: Blueprint) -> None:
@@ -55,17 +67,19 @@ def register(bp: Blueprint) -> None:
     def delete_provider(services: Services, provider_id: str) -> Any:
         return services.providers.delete(provider_id)
 
+    @bp.post("/providers/test")
+    @endpoint("Test typed provider values without saving them (the Add/Edit dialog's Test; "
+              "with providerId the saved key is used unless apiKey is sent; failures are a "
+              "200 with status invalid)", auth="admin", body=ProviderTestSchema,
+              response=ConnectionResultSchema, errors=(409,))
+    def test_provider_values(services: Services, data: dict[str, Any]) -> Any:
+        return connection_result(services.providers.test_values(data))
+
     @bp.post("/providers/<provider_id>/test")
     @endpoint("Test the provider's credentials (failures are a 200 with status invalid)",
               auth="admin", response=ConnectionResultSchema, errors=(409,))
     def test_provider(services: Services, provider_id: str) -> Any:
-        result = services.providers.test(provider_id)
-        return {
-            "status": result.status,
-            "message": result.message,
-            "latencyMs": result.latency_ms,
-            "errorKind": result.error_kind,
-        }
+        return connection_result(services.providers.test(provider_id))
 
     @bp.get("/providers/<provider_id>/health")
     @endpoint("The provider's check history: success rate and latency p50/p95 over 24 h "

@@ -31,6 +31,7 @@ from task_master_llm.web.schemas.providers import (
     ProviderCreateSchema,
     ProviderDeleteResultSchema,
     ProviderSchema,
+    ProviderTestSchema,
     ProviderUpdateSchema,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "ProviderCreateSchema",
     "ProviderDeleteResultSchema",
     "ProviderSchema",
+    "ProviderTestSchema",
     "ProviderUpdateSchema",
     "load_body",
 ]

@@ -102,6 +102,11 @@ class AgentSchema(Schema):
     guardrails = fields.String(allow_none=True)
     status = fields.Raw(allow_none=True)
     talonSync = fields.Nested(TalonSyncSchema, required=True)
+    needsModel = fields.Boolean(required=True, metadata={
+        "description": "true: no registered model (its model or provider was deleted, or it "
+                       "predates the registry); it runs without a registry key until given one"})
+    modelWarning = fields.String(allow_none=True, metadata={
+        "description": "what needsModel means for this agent, in words"})
     createdAt = UtcDateTime(allow_none=True)
     updatedAt = UtcDateTime(allow_none=True)
 

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate, validates_schema
 from marshmallow import ValidationError as MarshmallowValidationError
 
+from task_master_llm.store.models import FACT_FIELDS
 from task_master_llm.web.schemas.common import (
     FlagField,
     ObjectIdField,
@@ -111,6 +112,9 @@ class ModelUpdateSchema(_Strip):
     maxOutputTokens = fields.Integer(strict=True, allow_none=True, validate=_CONTEXT)
     inputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
     outputCostPer1k = fields.Float(allow_none=True, validate=_PRICE)
+    reset = fields.List(fields.String(validate=validate.OneOf(FACT_FIELDS)), metadata={
+        "description": "fields to give back to discovery: the value the provider or the "
+                       "catalog gave (kept in meta.discovered), no longer admin-owned"})
 
 
 class ModelListQuerySchema(Schema):
@@ -174,6 +178,21 @@ class ModelSchema(Schema):
     lastSyncedAt = UtcDateTime(allow_none=True)
     createdAt = UtcDateTime()
     updatedAt = UtcDateTime()
+
+
+class _AgentRefSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class ModelUpdateResultSchema(ModelSchema):
+    """``PATCH /models/<id>``: the model, and when ``enabled`` was sent, who it affects."""
+
+    usedBy = fields.List(fields.Nested(_AgentRefSchema), metadata={
+        "description": "agents whose model this is (sent with enabled); they keep running on "
+                       "it, but a disabled model cannot be chosen for new agents"})
+    droppedFallbacks = fields.List(fields.Nested(_AgentRefSchema), metadata={
+        "description": "agents that had it as a fallback model and no longer do (disabled)"})
 
 
 class ModelPageSchema(Schema):

@@ -54,6 +54,24 @@ class ProviderUpdateSchema(_ProviderBody):
         "description": "true: the gateway's runtime uses this provider's key for its type"})
 
 
+class ProviderTestSchema(_ProviderBody):
+    """POST /providers/test: the dialog's typed values, tested without saving. With
+    ``providerId`` the saved provider's type and every field not sent (its key above all)
+    are used; a field sent as null or "" is tested as cleared."""
+
+    blank_is_none = _ProviderBody.blank_is_none | {"providerId", "name"}
+
+    providerId = ObjectIdField(allow_none=True, metadata={
+        "description": "the saved provider being edited (its stored key is used unless "
+                       "apiKey is sent)"})
+    name = fields.String(allow_none=True, validate=_NAME)
+    providerType = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    apiKey = fields.String(allow_none=True, validate=_KEY)
+    baseUrl = fields.String(allow_none=True, validate=_URL)
+    orgId = fields.String(allow_none=True, validate=_SHORT)
+    deploymentId = fields.String(allow_none=True, validate=_SHORT)
+
+
 class GatewayStoreSchema(Schema):
     """Whether the Talon gateway's runtime uses the provider's key, and has it."""
 
@@ -81,7 +99,10 @@ class ProviderSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(["unknown", "valid", "invalid"]))
     statusMessage = fields.String(allow_none=True)
     lastErrorKind = fields.String(allow_none=True)
-    lastValidatedAt = UtcDateTime(allow_none=True)
+    lastValidatedAt = UtcDateTime(allow_none=True, metadata={
+        "description": "when a Test last passed"})
+    lastCheckedAt = UtcDateTime(allow_none=True, metadata={
+        "description": "when the provider was last tested, passed or failed (status says which)"})
     lastLatencyMs = fields.Integer(allow_none=True)
     modelCount = fields.Integer(required=True)
     gatewayCredential = fields.Boolean(required=True)

@@ -96,7 +96,7 @@ export function mount(root, ctx) {
       ...models.map((m) => {
         const context = formatContext(m.contextWindow);
         let name = m.displayName || m.providerModelId;
-        if (context !== "—") name += ` (${context} context)`;
+        if (context !== "unknown") name += ` (${context} context)`;
         if (m.current && m.enabled === false) name += " (current, now disabled)";
         return el("option", { value: m.id, text: name });
       }),

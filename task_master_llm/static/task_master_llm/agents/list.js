@@ -25,10 +25,16 @@ export function mount(root, ctx) {
   function syncCell(agent) {
     const sync = agent.talonSync || { status: agent.talonSyncStatus, error: agent.talonSyncError, syncedAt: agent.talonSyncedAt };
     const status = sync.status || "pending";
+    // an agent without a registered model is not in working order, however it synced
+    const shown = agent.needsModel ? "needs-model" : status;
     const cell = el("td", { "data-label": "Gateway sync" },
-      el("span", { class: `llm-status llm-sync-${status}`, title: sync.syncedAt ? `Synced ${new Date(sync.syncedAt).toLocaleString()}` : undefined },
-        el("span", { class: "llm-dot", "aria-hidden": "true" }), SYNC_TEXT[status] || status));
-    if (status === "synced" && sync.syncedAt) cell.append(el("div", { class: "llm-sub" }, timeElement(sync.syncedAt)));
+      el("span", { class: `llm-status llm-sync-${shown}`, title: sync.syncedAt ? `Synced ${new Date(sync.syncedAt).toLocaleString()}` : undefined },
+        el("span", { class: "llm-dot", "aria-hidden": "true" }), agent.needsModel ? "Needs a model" : SYNC_TEXT[status] || status));
+    if (agent.needsModel) {
+      cell.append(el("div", { class: "llm-sub llm-warn llm-model-warning", text: agent.modelWarning || "Needs a registered model." }));
+      if (status === "synced") cell.append(el("div", { class: "llm-sub", text: "Pushed to Talon without a registry key." }));
+    }
+    if (status === "synced" && sync.syncedAt && !agent.needsModel) cell.append(el("div", { class: "llm-sub" }, timeElement(sync.syncedAt)));
     if (sync.error) cell.append(el("div", { class: "llm-sub llm-status-msg", text: sync.error }));
     if (status === "disabled") cell.append(el("div", { class: "llm-sub", text: "No gateway is configured." }));
     if (sync.warning) cell.append(el("div", { class: "llm-sub llm-warn", text: sync.warning }));
@@ -49,7 +55,8 @@ export function mount(root, ctx) {
       if (warning) cell.append(warning);
     } else if (agent.model) {
       cell.append(el("span", { class: "llm-mono", text: agent.model }), " ",
-        el("span", { class: "llm-badge llm-badge-muted", text: "not in registry", title: "A model string from before the registry; it keeps working." }));
+        el("span", { class: "llm-badge llm-badge-warn", text: "not in registry",
+          title: "Not a registered model: the gateway gets no key for it from the registry. Edit the agent to give it one." }));
     } else {
       cell.append(el("span", { class: "llm-muted", text: "No model" }));
     }

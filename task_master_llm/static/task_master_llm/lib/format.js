@@ -3,13 +3,19 @@
 /** "1 model", "3 models". */
 export const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** "128k", "1M", "200k"; binary sizes (131072) read as their usual names (128k). */
+/**
+ * A context window in tokens, in decimal as model catalogs write it: 128000 -> "128k",
+ * 131072 -> "131k", 1048576 -> "1M", 2000000 -> "2M"; "unknown" when there is no number.
+ */
 export function formatContext(n) {
-  if (n === null || n === undefined || n === "" || !Number.isFinite(Number(n))) return "—";
+  if (n === null || n === undefined || n === "" || !Number.isFinite(Number(n))) return "unknown";
   n = Number(n);
   const trim = (x) => (Math.round(x * 10) / 10).toString();
-  if (n >= 1_000_000) return (n % 1_048_576 === 0 ? trim(n / 1_048_576) : trim(n / 1_000_000)) + "M";
-  if (n >= 1000) return (n % 1024 === 0 ? trim(n / 1024) : String(Math.round(n / 1000))) + "k";
+  if (n >= 1_000_000) return trim(n / 1_000_000) + "M";
+  if (n >= 1000) {
+    const k = Math.round(n / 1000);
+    return k >= 1000 ? "1M" : `${k}k`;
+  }
   return String(n);
 }
 

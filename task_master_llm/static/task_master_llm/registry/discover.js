@@ -10,12 +10,12 @@ import { openDialog, setBusy } from "../lib/dialog.js";
 import { flattenFields, formatContext, plural, priceText } from "../lib/format.js";
 import { chips } from "../lib/render.js";
 import { diffSummary, itemNotes } from "./discover-diff.js";
+import { statusNote } from "./status.js";
 
-/** The flash text after an add; `hadSearch` says whether the Models search was cleared. */
-export function addedMessage({ count, providerName }, hadSearch) {
-  return `Added ${plural(count, "model")} to the registry; they are marked New `
-    + `below. The list now shows only ${providerName}’s models`
-    + `${hadSearch ? " (search cleared)" : ""}; choose All providers to see every model. `
+/** The flash text after an add; `cleared` says whether a filter hiding them was cleared. */
+export function addedMessage({ count, providerName }, cleared) {
+  return `Added ${plural(count, "model")} from ${providerName}; ${count === 1 ? "it is" : "they are"} marked New in the list`
+    + `${cleared ? " (the filter that hid them was cleared)" : ""}. `
     + "New models start enabled; turn off the ones members should not use.";
 }
 
@@ -66,7 +66,7 @@ export function mount(root, ctx) {
     const id = `discover-item-${index}`;
     const box = el("input", { type: "checkbox", id, value: String(index), checked: m.registered, disabled: m.registered });
     const context = formatContext(m.contextWindow);
-    const details = [context === "—" ? "context window unknown" : `${context} context`, priceText(m)];
+    const details = [context === "unknown" ? "context window unknown" : `${context} context`, priceText(m)];
     return el("li", { class: m.registered ? "llm-registered" : "", dataset: { search: `${m.providerModelId} ${m.displayName}`.toLowerCase() } },
       box,
       el("label", { for: id },
@@ -108,7 +108,7 @@ export function mount(root, ctx) {
     const providers = ctx.providers();
     reset();
     providerSelect.replaceChildren(...providers.map((p) =>
-      el("option", { value: p.id, text: `${p.name} (${ctx.typeLabel(p.providerType)}${p.status === "invalid" ? ", invalid key" : ""})` })));
+      el("option", { value: p.id, text: `${p.name} (${[ctx.typeLabel(p.providerType), statusNote(p)].filter(Boolean).join(", ")})` })));
     const preferred = ctx.preferredProviderId();
     if (preferred) providerSelect.value = preferred;
     const none = providers.length === 0;

@@ -4,14 +4,16 @@
 // Announces on root:
 //   llm:models-changed {reason: "toggled" | "deleted", model} (and "agents-moved" from
 //   model-impact.js)
+//   llm:edit-model     {model}   (the row's Edit button)
 
 import { itemsOf } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { formatContext } from "../lib/format.js";
 import { chips, typeBadge } from "../lib/render.js";
 import { impactNotes, moveAgents } from "./model-impact.js";
+import { toggleMessage } from "./model-messages.js";
 
-/** Mount the Models tab; returns {load, renderProviderFilter, providerFilterValue, setProviderFilter, showAdded}. */
+/** Mount the Models tab; returns {load, renderProviderFilter, providerFilterValue, showAdded}. */
 export function mount(root, ctx) {
   const $ = finder(root);
   const { api, flash } = ctx;
@@ -94,9 +96,11 @@ export function mount(root, ctx) {
         text: formatContext(m.contextWindow) }),
       el("td", { "data-label": "Enabled" }, el("label", { class: "llm-switch-label" }, toggle,
         el("span", { class: "llm-switch-text", text: m.enabled ? "On" : "Off" }))),
-      el("td", { class: "llm-actions", "data-label": "Actions" },
+      el("td", { class: "llm-actions", "data-label": "Actions" }, el("div", { class: "llm-btn-row" },
+        el("button", { type: "button", class: "llm-btn", text: "Edit",
+          "aria-label": `Edit ${m.displayName || m.providerModelId}`, onclick: () => announce(root, "llm:edit-model", { model: m }) }),
         el("button", { type: "button", class: "llm-btn llm-btn-danger-quiet", text: "Delete",
-          "aria-label": `Delete ${m.displayName || m.providerModelId}`, onclick: () => deleteModel(m) })));
+          "aria-label": `Delete ${m.displayName || m.providerModelId}`, onclick: () => deleteModel(m) }))));
   }
 
   function render() {
@@ -141,7 +145,7 @@ export function mount(root, ctx) {
       model.enabled = updated && typeof updated.enabled === "boolean" ? updated.enabled : wanted;
       toggle.checked = model.enabled;
       label.textContent = model.enabled ? "On" : "Off";
-      flash(`${model.displayName || model.providerModelId} is now ${model.enabled ? "enabled" : "disabled"}.`, "success");
+      flash(...toggleMessage({ ...model, ...(updated || {}) }));
       announce(root, "llm:models-changed", { reason: "toggled", model });
     } catch (error) {
       toggle.checked = !wanted;
@@ -203,18 +207,21 @@ export function mount(root, ctx) {
   }
 
   /**
-   * Show the models just added: this provider's models, no search text, first page, the
-   * added rows marked "New". Returns whether a search was cleared. The caller loads.
+   * Show the models just added, marked "New", without hiding the others: the filter stays
+   * unless it would hide them (another provider chosen, or a search typed), then it is
+   * cleared to All providers. Returns whether it was cleared. The caller loads.
    */
   function showAdded(providerId, providerModelIds) {
     state.justAdded = new Set(providerModelIds);
     state.justAddedProvider = providerId;
-    const hadSearch = Boolean(searchBox.value.trim());
-    searchBox.value = "";
-    clearTimeout(searchTimer);
-    providerFilter.value = providerId;
+    const hides = Boolean(searchBox.value.trim()) || Boolean(providerFilter.value && providerFilter.value !== providerId);
+    if (hides) {
+      searchBox.value = "";
+      clearTimeout(searchTimer);
+      providerFilter.value = "";
+    }
     state.offset = 0;
-    return hadSearch;
+    return hides;
   }
 
   return {
@@ -222,6 +229,5 @@ export function mount(root, ctx) {
     renderProviderFilter,
     showAdded,
     providerFilterValue: () => providerFilter.value,
-    setProviderFilter: (providerId) => { providerFilter.value = providerId; },
   };
 }

@@ -6,8 +6,10 @@
 //                          (saved): the table takes a saved provider, the Models filter
 //                          lists the providers again.
 //   llm:edit-provider      from providers.js: opens the provider dialog.
-//   llm:models-changed     from models.js (toggled, deleted, agents-moved) and discover.js
-//                          (added): after a delete or a move, models and providers reload;
+//   llm:edit-model         from models.js: opens the model dialog (model-dialog.js).
+//   llm:models-changed     from models.js (toggled, deleted, agents-moved), model-dialog.js
+//                          (edited) and discover.js (added): after a delete or a move,
+//                          models and providers reload;
 //                          after an add, the Models tab shows what was added.
 
 import { finder } from "../lib/dom.js";
@@ -15,16 +17,21 @@ import { createContext, startPage } from "../lib/context.js";
 import { wireCloseButtons } from "../lib/dialog.js";
 import { mount as mountActivity } from "./activity.js";
 import { addedMessage, mount as mountDiscover } from "./discover.js";
+import { mount as mountModelDialog } from "./model-dialog.js";
 import { mount as mountModels } from "./models.js";
 import { mount as mountProviderDialog } from "./provider-dialog.js";
 import { mount as mountProviders } from "./providers.js";
 
-/** Wire the tablist (#tab-<name>, shown as #<name> in the URL); returns select(tab, focus),
- * which also runs onShow[tab.id] (the Models and Activity tabs load their lists). */
-function mountTabs(root, onShow) {
+/**
+ * Wire the tablist (#tab-<name>, shown as #<name> in the URL); returns select(tab, focus),
+ * which also runs onShow[tab.id] (the Models and Activity tabs load their lists).
+ * onSwitch runs when another tab is chosen (the old tab's message no longer applies).
+ */
+function mountTabs(root, onShow, onSwitch) {
   const $ = finder(root);
   const tabs = [...root.querySelectorAll('[role="tab"]')];
   function select(tab, focus = false) {
+    const previous = tab.getAttribute("aria-selected");
     for (const t of tabs) {
       const selected = t === tab;
       t.setAttribute("aria-selected", String(selected));
@@ -32,6 +39,7 @@ function mountTabs(root, onShow) {
       $(t.getAttribute("aria-controls")).hidden = !selected;
     }
     if (focus) tab.focus();
+    if (tab.getAttribute("aria-selected") !== previous) onSwitch();
     const hash = `#${tab.id.replace(/^tab-/, "")}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
     if (onShow[tab.id]) onShow[tab.id]();
@@ -66,9 +74,11 @@ export function mount(root, ctx = createContext(root)) {
   };
   const models = mountModels(root, shared);
   const providerDialog = mountProviderDialog(root, ctx);
+  const modelDialog = mountModelDialog(root, ctx);
   mountDiscover(root, { ...shared, preferredProviderId: () => models.providerFilterValue() });
   const activity = mountActivity(root, ctx);
-  const selectTab = mountTabs(root, { "tab-models": () => models.load(), "tab-activity": () => activity.load() });
+  const selectTab = mountTabs(root, { "tab-models": () => models.load(), "tab-activity": () => activity.load() },
+    () => ctx.flash.clear());
   /** The tab the URL's hash names (#models, #activity), else Providers. */
   const tabOfHash = () => {
     const tab = $(`tab-${location.hash.slice(1)}`);
@@ -76,24 +86,27 @@ export function mount(root, ctx = createContext(root)) {
   };
 
   root.addEventListener("llm:edit-provider", (event) => providerDialog.open(event.detail.provider));
+  root.addEventListener("llm:edit-model", (event) => modelDialog.open(event.detail.model));
 
   root.addEventListener("llm:providers-changed", ({ detail }) => {
     if (detail.reason === "saved") providers.put(detail.provider);
+    // "Added X. Use Test to check its key." no longer holds once X was tested
+    if (detail.reason === "tested" && detail.provider) ctx.flash.clear(`provider:${detail.provider.id}`);
     // a Test changes a provider's status, never its name: the filter stays as it is
     if (detail.reason !== "tested") models.renderProviderFilter();
   });
 
   root.addEventListener("llm:models-changed", async ({ detail }) => {
-    if (detail.reason === "deleted" || detail.reason === "agents-moved") {
+    if (detail.reason === "edited") {
+      await models.load();
+    } else if (detail.reason === "deleted" || detail.reason === "agents-moved") {
       await Promise.all([models.load(), providers.load()]);
     } else if (detail.reason === "added") {
-      // this provider's models, no search text, first page, the added rows marked "New"
-      // (a search typed earlier could hide every one of them)
-      const hadSearch = models.showAdded(detail.providerId, detail.providerModelIds);
+      // the added rows marked "New" among the others (a filter that would hide them is cleared)
+      const cleared = models.showAdded(detail.providerId, detail.providerModelIds);
       await providers.load();
-      models.setProviderFilter(detail.providerId);
       selectTab($("tab-models"));
-      ctx.flash(addedMessage(detail, hadSearch), "success");
+      ctx.flash(addedMessage(detail, cleared), "success");
     }
   });
 

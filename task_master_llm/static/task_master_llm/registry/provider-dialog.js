@@ -1,4 +1,5 @@
-// The Add / Edit provider dialog: the fields follow the provider type.
+// The Add / Edit provider dialog: the fields follow the provider type; Test (provider-test.js)
+// tries the typed values before they are saved.
 //
 // Announces on root:
 //   llm:providers-changed {reason: "saved", provider, created}   (after a successful save)
@@ -7,6 +8,7 @@ import { ApiError } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { openDialog, setBusy } from "../lib/dialog.js";
 import { clearErrors, showErrors } from "../lib/errors.js";
+import { mountDialogTest } from "./provider-test.js";
 
 const FIELD_NAMES = ["apiKey", "baseUrl", "orgId", "deploymentId"];
 
@@ -62,6 +64,7 @@ export function mount(root, ctx) {
     lastPrefill = {};
     form.reset();
     clearErrors(form, formError);
+    tester.reset();
     $("provider-dialog-title").textContent = editing ? `Edit ${editing.name}` : "Add provider";
     saveButton.textContent = editing ? "Save changes" : "Add provider";
     delete saveButton.dataset.label;
@@ -110,6 +113,27 @@ export function mount(root, ctx) {
     return { body, missing };
   }
 
+  /** What POST /providers/test takes: the visible fields as typed (editing: over the saved provider). */
+  function testBody() {
+    const type = providerTypes.find((t) => t.value === typeSelect.value) || { fields: {} };
+    const body = editing ? { providerId: editing.id } : { providerType: typeSelect.value };
+    const name = $("pf-name").value.trim();
+    if (name) body.name = name;
+    for (const field of FIELD_NAMES) {
+      if (!type.fields[field]) continue;
+      const value = $(`pf-${field}`).value.trim();
+      if (value) body[field] = value;
+      else if (editing && field !== "apiKey") body[field] = null; // cleared: test without it
+    }
+    return body;
+  }
+  const tester = mountDialogTest(form, ctx, {
+    button: $("provider-test"),
+    output: $("provider-test-result"),
+    formError,
+    values: () => ({ body: testBody(), editing }),
+  });
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form, formError);
@@ -130,7 +154,8 @@ export function mount(root, ctx) {
       }
       announce(root, "llm:providers-changed", { reason: "saved", provider: saved, created: !editing });
       dialog.close("saved");
-      flash(editing ? `Saved ${saved.name}.` : `Added ${saved.name}. Use Test to check its key.`, "success");
+      flash(editing ? `Saved ${saved.name}.` : `Added ${saved.name}. Use Test to check its key.`, "success",
+        { topic: `provider:${saved.id}` });
     } catch (error) {
       showErrors(form, "pf", formError, error);
     } finally {

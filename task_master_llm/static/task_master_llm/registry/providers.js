@@ -1,14 +1,16 @@
 // The Providers tab's table: load, Test, Delete. Edit asks the page to open the dialog.
+// A row's Status cell is the one place for its key status and last Test (status.js).
 //
 // Announces on root:
-//   llm:providers-changed {reason: "loaded" | "tested" | "deleted", providers}
+//   llm:providers-changed {reason: "loaded" | "tested" | "deleted", providers, provider}
 //   llm:edit-provider     {provider}   (the row's Edit button)
 
 import { allPages } from "../lib/api.js";
 import { announce, el, finder } from "../lib/dom.js";
 import { setBusy } from "../lib/dialog.js";
-import { plural, STATUS_TEXT } from "../lib/format.js";
-import { statusBadge, timeElement, typeBadge } from "../lib/render.js";
+import { plural } from "../lib/format.js";
+import { timeElement, typeBadge } from "../lib/render.js";
+import { statusNodes } from "./status.js";
 import { healthNode } from "./health.js";
 
 // What the Status column says of the gateway's credential store (title: the full message)
@@ -26,9 +28,9 @@ export function mount(root, ctx) {
   const { api, flash, urls } = ctx;
   const API = urls.llmApi;
   let providers = [];
-  const testResults = new Map(); // provider id -> {status, message, latencyMs} | {error} | {pending}
+  const testResults = new Map(); // provider id -> {pending} | {error}: a Test running or unable to run
 
-  const changed = (reason) => announce(root, "llm:providers-changed", { reason, providers });
+  const changed = (reason, provider) => announce(root, "llm:providers-changed", { reason, providers, provider });
 
   async function load() {
     $("providers-loading").hidden = false;
@@ -43,32 +45,15 @@ export function mount(root, ctx) {
     }
   }
 
-  /** The Test result under the buttons; `shownMessage` is already in the Status cell. */
-  function testResultNode(id, shownMessage) {
-    const result = testResults.get(id);
-    if (!result) return null;
-    if (result.pending) {
-      return el("output", { class: "llm-test-result llm-muted", text: "Testing the key with the provider…" });
-    }
-    if (result.error) {
-      return el("output", { class: "llm-test-result llm-test-invalid", text: `Test failed: ${result.error}` });
-    }
-    const parts = [STATUS_TEXT[result.status] || result.status];
-    if (result.latencyMs !== null && result.latencyMs !== undefined) parts.push(`${result.latencyMs} ms`);
-    const message = result.message && result.message !== shownMessage ? result.message : "";
-    return el("output", { class: `llm-test-result llm-test-${result.status}` },
-      el("strong", { text: parts.join(" · ") }), message ? [" ", el("span", { text: message })] : null);
-  }
-
   function row(p) {
     const nameCell = el("td", { class: "llm-cell-name", "data-label": "Name" },
       el("strong", { text: p.name }),
       el("div", { class: "llm-sub" },
-        p.effectiveBaseUrl ? el("span", { class: "llm-mono", text: p.effectiveBaseUrl }) : null,
-        p.hasApiKey ? el("span", { class: "llm-mono", text: ` key ${p.apiKeyMasked || "set"}` }) : el("span", { text: " no key" })));
-    const statusCell = el("td", { "data-label": "Status" }, statusBadge(p.status, p.statusMessage));
-    const inStatus = p.status === "invalid" && p.statusMessage ? p.statusMessage : null;
-    if (inStatus) statusCell.append(el("div", { class: "llm-sub llm-status-msg", text: inStatus }));
+        p.effectiveBaseUrl ? el("span", { class: "llm-mono", text: p.effectiveBaseUrl }) : null, " ",
+        p.hasApiKey ? el("span", { class: "llm-mono llm-key", text: `key ${p.apiKeyMasked || "set"}` }) : el("span", { text: "no key" })));
+    const test = testResults.get(p.id) || {};
+    const statusCell = el("td", { class: "llm-cell-status", "data-label": "Status" },
+      statusNodes(p, { running: test.pending, failure: test.error }));
     const store = p.gatewayStore;
     if (store && store.status !== "off") {
       const text = GATEWAY_TEXT[store.status] || store.message;
@@ -82,8 +67,7 @@ export function mount(root, ctx) {
         el("button", { type: "button", class: "llm-btn", "aria-label": `Edit ${p.name}`, text: "Edit",
           onclick: () => announce(root, "llm:edit-provider", { provider: p }) }),
         el("button", { type: "button", class: "llm-btn llm-btn-danger-quiet", "aria-label": `Delete ${p.name}`,
-          text: "Delete", onclick: () => deleteProvider(p) })),
-      testResultNode(p.id, inStatus));
+          text: "Delete", onclick: () => deleteProvider(p) })));
     return el("tr", { dataset: { providerId: p.id, providerName: p.name } },
       nameCell,
       el("td", { "data-label": "Type" }, typeBadge(p.providerType, ctx.typeLabel)),
@@ -122,7 +106,10 @@ export function mount(root, ctx) {
     if (fresh) setBusy(fresh, true, "Testing…");
     try {
       const result = await api("POST", `${API}/providers/${encodeURIComponent(provider.id)}/test`);
-      testResults.set(provider.id, result);
+      testResults.delete(provider.id);
+      // shown at once from the answer; the stored provider (reloaded below) agrees
+      replace({ ...provider, status: result.status, statusMessage: result.message,
+        lastErrorKind: result.errorKind, lastLatencyMs: result.latencyMs, lastCheckedAt: new Date().toISOString() });
       try {
         replace(await api("GET", `${API}/providers/${encodeURIComponent(provider.id)}`));
       } catch (error) {
@@ -132,7 +119,7 @@ export function mount(root, ctx) {
       testResults.set(provider.id, { error: error.message });
     }
     render();
-    changed("tested");
+    changed("tested", provider);
     (testButtonOf(provider.id) || button)?.focus();
   }
 
@@ -161,9 +148,11 @@ export function mount(root, ctx) {
     const count = provider.modelCount ?? 0;
     let text = `Delete the provider “${provider.name}” and its encrypted key? `
       + `This also removes its ${count} registered model${count === 1 ? "" : "s"}. `;
-    if (agents === null) text += "Agents using those models will lose their model.";
+    const without = "keep their model string but run without a key until given a new model";
+    if (agents === null) text += `Agents using those models ${without}.`;
     else if (agents.length === 0) text += "No agents use these models.";
-    else text += `${agents.length} agent${agents.length === 1 ? "" : "s"} will lose their model and be re-synced:`;
+    else text += `${agents.length === 1 ? "1 agent uses" : `${agents.length} agents use`} them: `
+      + `${agents.length === 1 ? "it will" : "they will"} ${without} (they show “Needs a model”):`;
     const result = await ctx.confirm({
       title: `Delete ${provider.name}?`,
       text,
