@@ -47,7 +47,7 @@ CAPABILITIES = ("text", "vision", "tools", "reasoning", "structured_output")
 LifecycleStatus = Literal["active", "deprecated", "gone"]
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per discovery: no per-instance __dict__
 class Lifecycle:
     """Where a model is in its provider's life cycle, and who said so.
 
@@ -66,7 +66,7 @@ class Lifecycle:
                 "retiresAt": self.retires_at, "source": self.source}
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per discovery: no per-instance __dict__
 class DiscoveredModel:
     """One chat-capable model a provider offers.
 

@@ -114,7 +114,14 @@ class OpenAIAdapter(HttpProviderAdapter):
         with self.http(listing=True) as http:
             body = http.get_json("/models")
         items = items_of(body, "data", http, id_key="id")
-        return [self._model(item) for item in items if self.is_chat(item["id"])]
+        del body  # from here each listed item is freed as soon as its model is built,
+        items.reverse()  # so the parsed list and every model are not all held at once
+        models = []
+        while items:
+            item = items.pop()
+            if self.is_chat(item["id"]):
+                models.append(self._model(item))
+        return models
 
     def is_chat(self, model_id: str) -> bool:
         """Whether a listed id is a chat model."""

@@ -118,7 +118,8 @@ def test_listing_is_a_fixed_number_of_queries(db, mongo_uri):
         # a deleting-providers lookup + the summaries; a count + the page
         assert listener.collections.count("LlmProvider") <= 2
         assert listener.collections.count("LlmModel") <= 2
-        assert listener.collections.count("Agent") == 1  # every model's agentCount at once
+        # every model's agentCount at once: primary and fallback users, one query each
+        assert listener.collections.count("Agent") == 2
     finally:
         client.close()
 

@@ -35,32 +35,55 @@ def _compiled(schema_cls: type[Schema]) -> Dumper:
     schema = schema_cls()
     if any(schema._hooks.get(tag) for tag in ("pre_dump", "post_dump")):
         return schema.dump
-    plan: list[tuple[str, str, fields.Field, Dumper | None]] = []
+    plan: list[tuple[str, str, fields.Field, Dumper | None, Any]] = []
     for name, field in schema.dump_fields.items():
         if not getattr(field, "_CHECK_ATTRIBUTE", True):
             return schema.dump  # Method/Function fields: marshmallow's way
         key = field.data_key or name
         attr = field.attribute or name
-        plan.append((key, attr, field, _nested(field)))
+        plan.append((key, attr, field, _nested(field), _passthrough(field)))
 
     def one(obj: Any) -> Any:
         if not isinstance(obj, Mapping):
             return schema.dump(obj)
         out: dict[str, Any] = {}
-        for key, attr, field, nested in plan:
+        for key, attr, field, nested, same in plan:
             value = obj.get(attr, missing)
             if value is missing:
                 default = field.dump_default
                 value = default() if callable(default) else default
                 if value is missing:
                     continue
-            if nested is not None:
-                out[key] = None if value is None else nested(value)
+            if value is None or same is _ANY or type(value) is same:
+                out[key] = value  # what _serialize would return unchanged
+            elif nested is not None:
+                out[key] = nested(value)
             else:
                 out[key] = field._serialize(value, attr, obj)
         return out
 
     return one
+
+
+#: The passthrough marker of a field whose ``_serialize`` returns every value unchanged.
+_ANY = object()
+
+
+def _passthrough(field: fields.Field) -> Any:
+    """The value type this field's ``_serialize`` returns unchanged (``_ANY``: every
+    value, as ``Raw`` and ``Boolean`` do), or None when every value goes through it.
+
+    Only marshmallow's own classes qualify (a subclass may override ``_serialize``), and
+    every one of them gives None for None, which the caller passes through too."""
+    kind = type(field)
+    if kind in (fields.Raw, fields.Boolean) \
+            and kind._serialize is fields.Field._serialize:
+        return _ANY
+    if kind is fields.String:
+        return str
+    if kind in (fields.Integer, fields.Float) and not field.as_string:  # type: ignore[attr-defined]
+        return field.num_type  # type: ignore[attr-defined]
+    return None
 
 
 def _nested(field: fields.Field) -> Dumper | None:
