@@ -36,6 +36,27 @@ TALON_TOKEN = "browser-test-talon-token"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+def closing_bodies(app: Any) -> Any:
+    """The app, with every response body read and closed before the server writes it.
+
+    werkzeug's development server closes a response only after draining the request
+    socket, and skips the close when that read fails (a browser that navigated away resets
+    the connection): a static file stays open and the garbage collector's ResourceWarning
+    fails whichever test is running then (``filterwarnings = error``). The test pages
+    stream nothing, so buffering changes no behaviour."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live(db: Database) -> Iterator[LiveApp]:
     """The example app on 127.0.0.1:<free port> against the test database."""
@@ -59,7 +80,8 @@ def live(db: Database) -> Iterator[LiveApp]:
                     "TASK_MASTER_LLM_READ_TIMEOUT": 5.0,
                 },
             )
-            server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+            server: BaseWSGIServer = make_server("127.0.0.1", 0, closing_bodies(app),
+                                                 threaded=True)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
             try:
