@@ -17,6 +17,7 @@ from task_master_llm.store.base import (
     ensure_name_key_index,
     maybe_object_id,
     name_key,
+    name_taken,
 )
 
 #: the order of agent lists and pages
@@ -195,16 +196,7 @@ class AgentStore:
     def _name_taken(self, name: Any) -> Conflict:
         """409 naming the agent that holds the name (it may differ in case)."""
         holder = self.collection.find_one({NAME_KEY: name_key(name)}, {"name": 1})
-        existing = holder.get("name") if holder is not None else name
-        if existing != name:
-            message = (f"An agent named {existing!r} already exists (names are compared "
-                       "without regard to case).")
-            return Conflict(message, fields={"name": [
-                f"{existing!r} already exists (case does not make names differ)."]})
-        return Conflict(
-            f"An agent named {name!r} already exists.",
-            fields={"name": ["An agent with this name already exists."]},
-        )
+        return name_taken("agent", name, holder)
 
     def refresh_name_key(self, doc: Mapping[str, Any]) -> bool:
         """Give a host-written agent the key of its current name (the host hook calls

@@ -13,7 +13,7 @@ from bson.errors import InvalidId
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from task_master_llm.errors import NotFound
+from task_master_llm.errors import Conflict, NotFound
 
 
 def utcnow() -> datetime:
@@ -61,6 +61,22 @@ def name_key(name: Any) -> Any:
     if not isinstance(name, str):
         return name
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def name_taken(kind: str, name: Any, holder: Any) -> Conflict:
+    """409 for a ``kind`` ("agent", "provider") whose ``name`` is taken, naming the holder's
+    spelling when it differs only in case (or width, or spacing)."""
+    article = "An" if kind[:1] in ("a", "e", "i", "o", "u") else "A"
+    existing = holder.get("name") if holder is not None else name
+    if existing != name:
+        message = (f"{article} {kind} named {existing!r} already exists (names are compared "
+                   "without regard to case).")
+        return Conflict(message, fields={"name": [
+            f"{existing!r} already exists (case does not make names differ)."]})
+    return Conflict(
+        f"{article} {kind} named {name!r} already exists.",
+        fields={"name": [f"{article} {kind} with this name already exists."]},
+    )
 
 
 def ensure_name_key_index(collection: Collection) -> None:

@@ -16,6 +16,7 @@ from task_master_llm.store.base import (
     ensure_index,
     ensure_name_key_index,
     name_key,
+    name_taken,
     parse_object_id,
     utcnow,
 )
@@ -65,16 +66,7 @@ class ProviderStore:
                        f"did not finish): DELETE /api/llm/providers/{holder['_id']} again to "
                        "finish it, then use the name.")
             return Conflict(message, fields={"name": [message]})
-        existing = holder.get("name") if holder is not None else name
-        if existing != name:
-            message = (f"A provider named {existing!r} already exists (names are compared "
-                       "without regard to case).")
-            return Conflict(message, fields={"name": [
-                f"{existing!r} already exists (case does not make names differ)."]})
-        return Conflict(
-            f"A provider named {name!r} already exists.",
-            fields={"name": ["A provider with this name already exists."]},
-        )
+        return name_taken("provider", name, holder)
 
     def get(self, provider_id: Any, *, include_deleting: bool = False) -> dict[str, Any]:
         """One provider by id; 404 when missing or malformed."""
