@@ -128,10 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
     result = run(args.models, args.readers, args.requests, args.rounds)
-    print("\n".join(result.lines))
-    if not result.correct:
-        return 2
-    return 0 if result.passed else 1
+    return result.report()
 
 
 if __name__ == "__main__":

@@ -171,10 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Print the report; 0 when within target, 1 when the ratio is missed, 2 when wrong."""
     args = parse_args(argv)
     result = run(model_count=args.models, latency=args.latency, repeats=args.repeats)
-    print("\n".join(result.lines))
-    if not result.correct:
-        return 2
-    return 0 if result.passed else 1
+    return result.report()
 
 
 if __name__ == "__main__":

@@ -193,10 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     result = run(model_count=args.models, latency=args.latency, concurrency=args.concurrency,
                  repeats=args.repeats, context=not args.no_context, in_process=args.in_process)
-    print("\n".join(result.lines))
-    if not result.correct:
-        return 2
-    return 0 if result.passed else 1
+    return result.report()
 
 
 if __name__ == "__main__":

@@ -274,10 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     result = run(sizes, args.providers, args.agents, args.register, args.repeats)
-    print("\n".join(result.lines))
-    if not result.correct:
-        return 2
-    return 0 if result.passed else 1
+    return result.report()
 
 
 if __name__ == "__main__":

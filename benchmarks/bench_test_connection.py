@@ -151,10 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     types = [t.strip() for t in args.types.split(",") if t.strip()]
     result = run(types=types, pairs=args.pairs, latency=args.latency)
-    print("\n".join(result.lines))
-    if not result.correct:
-        return 2
-    return 0 if result.passed else 1
+    return result.report()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,13 @@ class BenchResult:
         """Every ratio within target and every correctness check true."""
         return self.correct and all(row.ok for row in self.rows)
 
+    def report(self) -> int:
+        """Print the lines; the exit code: 0 all met, 1 a ratio missed, 2 a result wrong."""
+        print("\n".join(self.lines))
+        if not self.correct:
+            return 2
+        return 0 if self.passed else 1
+
 
 def _request_counts(server: FakeServer) -> dict[str, int]:
     counts = Counter(f"{r.method} {r.path}" for r in server.requests)
