@@ -63,5 +63,3 @@ export function flattenFields(fields, prefix = "") {
   return out;
 }
 
-/** The words for a provider's key status. */
-export const STATUS_TEXT = { valid: "Valid", invalid: "Invalid", unknown: "Not tested" };

@@ -1,7 +1,7 @@
 // Small pieces of table markup shared by the registry and the agents pages.
 
 import { el } from "./dom.js";
-import { relativeTime, STATUS_TEXT } from "./format.js";
+import { relativeTime } from "./format.js";
 
 /** A <time> with relative text and the exact time on hover; `fallback` when iso is empty. */
 export function timeElement(iso, fallback = "Never") {
@@ -17,13 +17,6 @@ export function timeElement(iso, fallback = "Never") {
 /** The provider type badge; `typeLabel` turns the type value into its label. */
 export function typeBadge(providerType, typeLabel) {
   return el("span", { class: `llm-badge llm-type llm-type-${providerType}`, text: typeLabel(providerType) });
-}
-
-/** A provider's key status (valid, invalid, not tested) with a coloured dot. */
-export function statusBadge(status, title) {
-  const s = STATUS_TEXT[status] ? status : "unknown";
-  return el("span", { class: `llm-status llm-status-${s}`, title: title || undefined },
-    el("span", { class: "llm-dot", "aria-hidden": "true" }), STATUS_TEXT[s]);
 }
 
 /** The modality chips ("text", "image", ...) of a model. */
