@@ -376,10 +376,11 @@ class AgentService:
                  provider_id, len(results), sum(r["status"] == "failed" for r in results))
 
     def count_by_model(self, model_ids: list[ObjectId]) -> dict[ObjectId, int]:
-        """How many agents use each model, as primary or fallback (one query)."""
+        """How many agents use each model, as primary or fallback (two indexed queries,
+        reading only the agents' model fields)."""
         counts: dict[ObjectId, int] = {}
         wanted = set(model_ids)
-        for agent in self.store.using_models(list(wanted)):
+        for agent in self.store.uses_of(list(wanted)):
             used = {m for m in (agent.get("modelId"), *_fallback_ids(agent)) if m in wanted}
             for model_id in used:
                 counts[model_id] = counts.get(model_id, 0) + 1

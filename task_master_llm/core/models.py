@@ -37,6 +37,18 @@ ADMIN = "admin"
 PROVIDER = "provider"
 
 
+def _deleting(provider: Mapping[str, Any] | None) -> bool:
+    """Whether a provider (a summary) is being deleted: its models are hidden."""
+    return bool(provider is not None and provider.get("deleting"))
+
+
+def _page(
+    items: list[dict[str, Any]], more: bool, total: int | None, limit: int, offset: int
+) -> dict[str, Any]:
+    """The body of ``GET /models``."""
+    return {"items": items, "hasMore": more, "total": total, "limit": limit, "offset": offset}
+
+
 def _dict(value: Any) -> dict[str, Any]:
     """``value`` when it is a dict, else an empty one (stored data may be odd)."""
     return value if isinstance(value, dict) else {}
@@ -64,39 +76,67 @@ class ModelService:
         offset: int = 0,
         count: bool = False,
     ) -> dict[str, Any]:
-        """One page of models with their provider summaries (three queries: the providers
-        being deleted, the page, its providers). ``hasMore`` says whether another page
-        follows; ``total`` is exact, and null unless ``count`` asked for it (one more
-        query) or the page reaches the end."""
+        """One page of models with their provider summaries and impact; the models of a
+        provider being deleted never show. ``hasMore`` says whether another page follows;
+        ``total`` is exact, and null unless ``count`` asked for it (one more query) or the
+        page reaches the end.
+
+        Four queries: the page (``limit + 1``), its providers' summaries (which say
+        whether a provider is being deleted), the agent counts (two). The list of deleting
+        providers is read (and the page again, without their models) only when it can
+        change the answer: the first page holds a model of such a provider, or the page
+        starts past the first model (hidden models may come before it). One provider's
+        page reads that provider's summary first instead."""
         query: dict[str, Any] = {}
-        hidden = self.providers.deleting_ids()
-        if provider_id is not None:
-            oid = parse_object_id(provider_id, "provider")
-            query["providerId"] = oid if oid not in hidden else {"$in": []}
-        elif hidden:
-            query["providerId"] = {"$nin": hidden}
+        found: dict[Any, dict[str, Any]]
         if enabled is not None:
             query["enabled"] = enabled
         if q:
             pattern = {"$regex": re.escape(q), "$options": "i"}
             query["$or"] = [{"providerModelId": pattern}, {"displayName": pattern}]
-        docs, more, total = self.store.page(query, offset=offset, limit=limit, count=count)
-        return {
-            "items": self.with_providers(docs),
-            "hasMore": more,
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        }
+
+        def read(extra: dict[str, Any]) -> tuple[list[dict[str, Any]], bool, int | None]:
+            return self.store.page({**query, **extra}, offset=offset, limit=limit, count=count)
+
+        if provider_id is not None:
+            oid = parse_object_id(provider_id, "provider")
+            found = self.providers.summaries([oid])
+            if _deleting(found.get(oid)):
+                return _page([], False, 0, limit, offset)
+            docs, more, total = read({"providerId": oid})
+            return _page(self._decorated(docs, found), more, total, limit, offset)
+        found = {}
+        if offset == 0:
+            docs, more, total = read({})
+            found = self._summaries_of(docs, found)
+            if not any(_deleting(p) for p in found.values()):
+                return _page(self._decorated(docs, found), more, total, limit, offset)
+        hidden = self.providers.deleting_ids()
+        docs, more, total = read({"providerId": {"$nin": hidden}} if hidden else {})
+        found = self._summaries_of(docs, found)
+        return _page(self._decorated(docs, found), more, total, limit, offset)
 
     def with_providers(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Attach each model's provider summary (one query for all of them) and its impact:
         agent count, lifecycle, warnings, suggested successor (see :mod:`core.impact`)."""
-        found = self.providers.summaries(
-            [d["providerId"] for d in docs if d.get("providerId") is not None]
-        )
-        return [{**d, "provider": provider_summary(found.get(d.get("providerId")))}
-                for d in self.impact.decorate(docs)]
+        return self._decorated(docs, self._summaries_of(docs, {}))
+
+    def _summaries_of(
+        self, docs: list[dict[str, Any]], known: dict[Any, dict[str, Any]]
+    ) -> dict[Any, dict[str, Any]]:
+        """``known`` plus the summaries of the providers of ``docs`` it lacks (one query,
+        none when it lacks none)."""
+        missing = {d["providerId"] for d in docs if d.get("providerId") is not None} - set(known)
+        return {**known, **self.providers.summaries(list(missing))} if missing else known
+
+    def _decorated(
+        self, docs: list[dict[str, Any]], providers: Mapping[Any, Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``docs`` with their provider summaries and impact fields."""
+        out = self.impact.decorate(docs)  # new dictionaries: adding to them is safe
+        for doc in out:
+            doc["provider"] = provider_summary(providers.get(doc.get("providerId")))
+        return out
 
     # --- writes ----------------------------------------------------------------------
     def register(self, provider_id: str, entries: list[Mapping[str, Any]]) -> dict[str, Any]:

@@ -93,6 +93,12 @@ class AgentStore:
             return []
         return list(self.collection.find({"fallbackModelIds": {"$in": list(model_ids)}}))
 
+    def uses_of(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
+        """The agents that use any of these models as primary or fallback, each once, with
+        only ``_id``, ``modelId`` and ``fallbackModelIds`` (what counting them needs), in
+        no particular order (the same two queries as :meth:`using_models`)."""
+        return self._using(model_ids, {"_id": 1, "modelId": 1, "fallbackModelIds": 1})
+
     def using_models(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
         """The agents that use any of these models as primary or fallback (id, name,
         modelId and fallbackModelIds only), by name.
@@ -101,15 +107,19 @@ class AgentStore:
         ``$or`` as a collection scan, which with 500 ids over 20,000 agents took 50 s
         (issue 13). A string name sorts as the database sorts it (code point order);
         an agent without one comes last."""
+        found = self._using(model_ids, {"_id": 1, "name": 1, "modelId": 1,
+                                        "fallbackModelIds": 1})
+        return sorted(found, key=_by_name)
+
+    def _using(self, model_ids: list[ObjectId], projection: dict[str, int]) -> list[dict[str, Any]]:
         if not model_ids:
             return []
         ids = list(model_ids)
-        projection = {"_id": 1, "name": 1, "modelId": 1, "fallbackModelIds": 1}
         found = {a["_id"]: a for a in self.collection.find({"modelId": {"$in": ids}},
                                                            projection)}
         for agent in self.collection.find({"fallbackModelIds": {"$in": ids}}, projection):
             found.setdefault(agent["_id"], agent)
-        return sorted(found.values(), key=_by_name)
+        return list(found.values())
 
     def pull_fallbacks(self, model_ids: list[ObjectId]) -> None:
         """Take these models off every agent's fallback list (one write)."""

@@ -61,3 +61,28 @@ def test_schemas_with_hooks_are_dumped_by_marshmallow() -> None:
     data = {"inner": {"name": "a"}, "inners": [{"name": "b"}]}
     assert same(Outer, data) == {"inner": {"name": "A"}, "inners": [{"name": "B"}], "count": 3}
     assert same(Outer, {"inner": None}) == {"inner": None, "count": 3}
+
+
+def test_lists_of_strings_and_ids_on_odd_values_dump_the_same() -> None:
+    """The shortcuts for a list of strings and an id give what marshmallow gives for
+    every value a host's document may hold there (issue 13)."""
+    from task_master_llm.web.schemas.common import ObjectIdField
+
+    class Odd(Schema):
+        id = ObjectIdField(attribute="_id")
+        tags = fields.List(fields.String())
+        ids = fields.List(ObjectIdField())
+
+    oid = ObjectId()
+    for value in (["a", "b"], [], ("a", "b"), ["a", 1, None], "ab", [oid], {"k": "v"}):
+        data = {"_id": value if not isinstance(value, list) else oid, "tags": value}
+        dumped = same(Odd, data)
+        if isinstance(value, list):
+            assert dumped["tags"] is not value  # a copy: the document stays the caller's
+    same(Odd, {"_id": 12, "ids": [oid, "text", 3]})
+    same(Odd, {"_id": None, "tags": None, "ids": None})
+
+    class Text(str):
+        pass
+
+    assert same(Odd, {"tags": [Text("x")]}) == {"tags": ["x"]}

@@ -78,6 +78,62 @@ def test_filters_and_pagination(admin, member):
     assert pages == everything
 
 
+def test_a_provider_being_deleted_hides_its_models_on_every_page(admin, member, db):
+    """The first page learns which providers are being deleted from the summaries it
+    reads anyway; a page with such a model, a later page, one provider's page and a count
+    read the deleting providers first (issue 13). No page ever shows such a model, and
+    pages, totals and hasMore add up as if the models were gone."""
+    kept = make_provider(admin, name="kept")
+    going = make_provider(admin, "anthropic", name="going")
+    # interleaved by name: a0, b0, a1, b1, ... so every page has models of both
+    register(admin, kept["id"], *[f"m{i:02d}a" for i in range(6)])
+    register(admin, going["id"], *[f"m{i:02d}b" for i in range(6)])
+    everything = [m["providerModelId"] for m in listed(member, limit=100)["items"]]
+    assert len(everything) == 12
+    db.LlmProvider.update_one({"_id": ObjectId(going["id"])}, {"$set": {"deleting": True}})
+    visible = [f"m{i:02d}a" for i in range(6)]
+    for client in (admin, member):
+        first = listed(client, limit=4)
+        assert [m["providerModelId"] for m in first["items"]] == visible[:4]
+        assert first["hasMore"] is True and first["total"] is None
+        pages = [m["providerModelId"] for off in (0, 4)
+                 for m in listed(client, limit=4, offset=off)["items"]]
+        assert pages == visible
+        last = listed(client, limit=4, offset=4)
+        assert last["hasMore"] is False and last["total"] == 6
+        assert listed(client, limit=100)["total"] == 6
+        assert listed(client, limit=2, count="true")["total"] == 6
+        assert listed(client, limit=2, offset=2, count="true")["total"] == 6
+        assert listed(client, q="b")["items"] == []
+        assert listed(client, enabled="true", limit=3)["items"][0]["providerModelId"] == "m00a"
+        alone = listed(client, providerId=going["id"], count="true")
+        assert alone == {"items": [], "hasMore": False, "total": 0, "limit": 50, "offset": 0}
+        assert listed(client, providerId=going["id"], offset=3)["items"] == []
+        assert listed(client, providerId=kept["id"])["total"] == 6
+    db.LlmProvider.update_one({"_id": ObjectId(going["id"])}, {"$unset": {"deleting": ""}})
+    assert [m["providerModelId"] for m in listed(member, limit=100)["items"]] == everything
+
+
+def test_a_first_page_of_only_hidden_models_is_refilled(admin, member, db):
+    """The first page read held nothing but a deleting provider's models: the page is read
+    again without them, and it is full. A later page skips as if they were gone, also when
+    its own rows hold none of them."""
+    going = make_provider(admin, name="going")
+    kept = make_provider(admin, "anthropic", name="kept")
+    register(admin, going["id"], *[f"a{i}" for i in range(5)])
+    register(admin, kept["id"], *[f"b{i}" for i in range(8)])
+    db.LlmProvider.update_one({"_id": ObjectId(going["id"])}, {"$set": {"deleting": True}})
+    page = listed(member, limit=3)
+    assert [m["providerModelId"] for m in page["items"]] == ["b0", "b1", "b2"]
+    assert {m["provider"]["name"] for m in page["items"]} == {"kept"}
+    assert page["hasMore"] is True
+    assert listed(member, limit=8) == {**listed(member, limit=8), "hasMore": False, "total": 8}
+    # rows 5-7 of every model are b0-b2: the page must be rows 5-7 of the visible ones
+    later = listed(member, limit=3, offset=5)
+    assert [m["providerModelId"] for m in later["items"]] == ["b5", "b6", "b7"]
+    assert later["hasMore"] is False and later["total"] == 8
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"), ({"offset": "-1"}, "offset"),
@@ -115,8 +171,8 @@ def test_listing_is_a_fixed_number_of_queries(db, mongo_uri):
             register(admin, provider["id"], f"m{n}a", f"m{n}b")
         listener.collections.clear()
         assert listed(admin)["total"] == 8
-        # a deleting-providers lookup + the summaries; a count + the page
-        assert listener.collections.count("LlmProvider") <= 2
+        # the summaries (which say whether a provider is being deleted); a count + the page
+        assert listener.collections.count("LlmProvider") == 1
         assert listener.collections.count("LlmModel") <= 2
         # every model's agentCount at once: primary and fallback users, one query each
         assert listener.collections.count("Agent") == 2

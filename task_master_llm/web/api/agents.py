@@ -21,11 +21,16 @@ from task_master_llm.web.schemas.agents import (
 AGENTS_BLUEPRINT = "task_master_llm_agents"
 
 
-def for_viewer(services: Services, agent: dict[str, Any]) -> dict[str, Any]:
-    """Members do not see the gateway's address in sync messages (admins do)."""
+def for_viewer(
+    services: Services, agent: dict[str, Any], *, admin: bool | None = None
+) -> dict[str, Any]:
+    """Members do not see the gateway's address in sync messages (admins do); ``admin``
+    says whether the viewer is one when the caller knows (a page asks once)."""
     sync = agent.get("talonSync")
     url = services.talon.base_url
-    if viewer_is_admin(services) or not url or not isinstance(sync, dict):
+    if not url or not isinstance(sync, dict):
+        return agent
+    if viewer_is_admin(services) if admin is None else admin:
         return agent
     error = sync.get("error")
     if isinstance(error, str):
@@ -48,7 +53,8 @@ def make_agents_blueprint() -> Blueprint:
               query=AgentListQuerySchema, response=AgentPageSchema)
     def list_agents(services: Services, args: dict[str, Any]) -> Any:
         page = services.agents.page(limit=args["limit"], offset=args["offset"])
-        page["items"] = [for_viewer(services, a) for a in page["items"]]
+        admin = viewer_is_admin(services)
+        page["items"] = [for_viewer(services, a, admin=admin) for a in page["items"]]
         return page
 
     @bp.post("")
