@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import orjson
 from flask import Blueprint, Response, jsonify, request
 from flask_login import current_user
 from marshmallow import Schema
@@ -85,15 +86,32 @@ class Status:
     status: int
 
 
+#: orjson writes a datetime (as text) and a dataclass through :func:`_as_text`, as json does
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def ok(data: Any, status: int = 200) -> tuple[Response, int]:
     """The success envelope ``{"data": ...}``, always strict JSON: a non-finite number
-    (``NaN``, ``Infinity``: not JSON, a page's ``JSON.parse`` fails on it) becomes null."""
+    (``NaN``, ``Infinity``: not JSON, a page's ``JSON.parse`` fails on it) becomes null.
+
+    Encoded by orjson (a page of 100 models in a fifteenth of json's time, issue 13); what
+    orjson refuses (an integer beyond 64 bits, a key that is not text, nesting deeper than
+    254) is encoded by json as before."""
+    body = {"data": data}
     try:
-        text = json.dumps({"data": data}, allow_nan=False, ensure_ascii=False, default=_as_text)
-    except ValueError:
-        text = json.dumps({"data": _finite(data)}, allow_nan=False, ensure_ascii=False,
-                          default=_as_text)
+        text: str | bytes = orjson.dumps(body, default=_as_text, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        text = _json_text(body)
     return Response(text, status=status, mimetype="application/json"), status
+
+
+def _json_text(body: dict[str, Any]) -> str:
+    """``body`` as JSON by the standard library, non-finite numbers as null."""
+    try:
+        return json.dumps(body, allow_nan=False, ensure_ascii=False, default=_as_text)
+    except ValueError:
+        return json.dumps(_finite(body), allow_nan=False, ensure_ascii=False,
+                          default=_as_text)
 
 
 def _as_text(value: Any) -> Any:
