@@ -52,6 +52,9 @@ class AuditEventSchema(Schema):
     actor = fields.String(required=True)
     action = fields.String(required=True)
     target = fields.Nested(AuditTargetSchema, required=True)
+    targets = fields.List(fields.Nested(AuditTargetSchema), metadata={
+        "description": "The target and every other record the action touched (a "
+                       "registration's models); targetId and targetType filter on these"})
     outcome = fields.String(required=True, validate=validate.OneOf(["ok", "failed"]))
     error = fields.Nested(AuditErrorSchema, allow_none=True)
     fingerprint = fields.String(allow_none=True)

@@ -40,6 +40,9 @@ const TARGET_LABELS = {
   registry: "Registry",
 };
 
+/** How many of an event's related records the Target cell names (the rest are counted). */
+const RELATED_SHOWN = 5;
+
 /** The details of an event as short text: "fields: name, role · talonSync: synced". */
 export function detailsText(details) {
   const parts = [];
@@ -96,13 +99,32 @@ export function mount(root, ctx) {
     load();
   }
 
-  function targetCell(target) {
-    const label = TARGET_LABELS[target.type] || target.type;
+  function targetButton(target) {
     const name = target.name || target.id;
+    return el("button", { type: "button", class: "llm-link", text: name,
+      title: `Show only the activity of ${name}`, onclick: () => showTarget(target) });
+  }
+
+  /** The event's target, then the other records it touched (a registration's models):
+   * the first few by name, each a filter, and how many more. */
+  function targetCell(event) {
+    const target = event.target || {};
+    const related = (event.targets || []).slice(1);
+    const shown = related.slice(0, RELATED_SHOWN);
+    const more = related.length - shown.length;
     return el("td", { "data-label": "Target" },
-      el("span", { class: "llm-muted", text: `${label} ` }),
-      el("button", { type: "button", class: "llm-link", text: name,
-        title: `Show only the activity of ${name}`, onclick: () => showTarget(target) }));
+      el("span", { class: "llm-muted", text: `${TARGET_LABELS[target.type] || target.type} ` }),
+      targetButton(target),
+      related.length ? el("div", { class: "llm-sub llm-related" },
+        `${related.length} ${plural(related)}: `,
+        ...shown.flatMap((t, i) => [i ? ", " : "", targetButton(t)]),
+        more > 0 ? ` and ${more} more` : "") : null);
+  }
+
+  function plural(related) {
+    const types = new Set(related.map((t) => t.type));
+    const label = types.size === 1 ? (TARGET_LABELS[related[0].type] || related[0].type).toLowerCase() : "record";
+    return related.length === 1 ? label : `${label}s`;
   }
 
   function outcomeCell(event) {
@@ -124,7 +146,7 @@ export function mount(root, ctx) {
         details ? el("div", { class: "llm-sub", text: details }) : null,
         event.fingerprint ? el("div", { class: "llm-sub llm-mono", title: "Key fingerprint (a keyed hash, not the key)",
           text: `key fingerprint ${event.fingerprint}` }) : null),
-      targetCell(event.target || {}),
+      targetCell(event),
       outcomeCell(event));
   }
 
