@@ -149,8 +149,11 @@ class ModelService:
                              "new": new, "models": len(touched)},
                 )
         summary = provider_summary(current)
+        made = {doc["_id"] for i, (m, doc) in enumerate(zip(wanted, models, strict=True))
+                if doc is not None and m not in existing and i not in lost}
+        decorated = self.impact.decorate(written, unused=made)
         return {"created": created, "updated": updated,
-                "models": [{**doc, "provider": summary} for doc in self.impact.decorate(written)]}
+                "models": [{**doc, "provider": summary} for doc in decorated]}
 
     def update(self, model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Apply an admin's edit; edited facts are marked admin-owned in ``meta.sources``

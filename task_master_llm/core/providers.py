@@ -78,11 +78,14 @@ class ProviderService:
     # --- reads -----------------------------------------------------------------------
     def all(self) -> list[dict[str, Any]]:
         """All providers as API objects with their model counts as each provider stores
-        them (one query; only a provider written without a count by other code has its
-        models counted)."""
+        them (one query; a provider written without a count by other code has its models
+        counted, and the count stored, once)."""
         docs = self.store.all()
-        missing = [d["_id"] for d in docs if not isinstance(d.get(MODEL_COUNT), int)]
-        counted = self.models.count_by_provider(missing) if missing else {}
+        missing = [d for d in docs if not isinstance(d.get(MODEL_COUNT), int)]
+        counted: dict[Any, int] = {}
+        if missing:  # counted once: the counts are stored for the next reads
+            counted = self.models.count_by_provider([d["_id"] for d in missing])
+            self.store.set_model_counts(missing, counted)
         return [self.to_api(d, _stored_count(d, counted)) for d in docs]
 
     def get(self, provider_id: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from bson import ObjectId
 from flask.testing import FlaskClient
 from pymongo.database import Database
 
-from tests.support import login, make_app, make_provider, register
+from tests.support import login, make_agent, make_app, make_provider, register
 
 
 def _listed(admin: FlaskClient) -> dict[str, int]:
@@ -92,5 +92,16 @@ def test_a_provider_without_a_stored_count_is_counted(admin: FlaskClient, db: Da
          "status": "unknown"}).inserted_id
     db.LlmModel.insert_many([{"providerId": pid, "providerModelId": f"x{i}"} for i in range(3)])
     assert _listed(admin) == {"legacy": 3}
+    assert _stored(db, str(pid)) == 3  # counted once, then read like the others
     res = admin.patch(f"/api/llm/providers/{pid}", json={"name": "legacy 2"})
     assert res.status_code == 200 and res.json["data"]["modelCount"] == 3
+
+
+def test_a_registration_answers_each_models_agent_count(admin: FlaskClient) -> None:
+    provider = make_provider(admin)
+    [used, spare] = register(admin, provider["id"], "m1", "m2")
+    assert (used["agentCount"], spare["agentCount"]) == (0, 0)
+    make_agent(admin, "One", modelId=used["id"])
+    make_agent(admin, "Two", modelId=spare["id"], fallbackModelIds=[used["id"]])
+    again = register(admin, provider["id"], "m1", "m2", "m3")  # two refreshed, one new
+    assert [m["agentCount"] for m in again] == [2, 1, 0]
