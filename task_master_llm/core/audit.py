@@ -219,10 +219,14 @@ class AuditLog:
         action: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        count: bool = False,
     ) -> dict[str, Any]:
-        """One page of events, newest first (two queries)."""
+        """One page of events, newest first (one query; a second counts every match for
+        ``total`` when ``count`` asks, else ``total`` is None unless the page reaches
+        the end)."""
         if self.store is None:
-            return {"items": [], "total": 0, "limit": limit, "offset": offset}
+            return {"items": [], "hasMore": False, "total": 0, "limit": limit,
+                    "offset": offset}
         query: dict[str, Any] = {}
         if target_id:  # the event's target or a related record (``targets`` holds both)
             query["targets.id"] = target_id
@@ -232,8 +236,9 @@ class AuditLog:
             # "provider" matches every provider.* action; "provider.deleted" only itself
             query["action"] = action if "." in action else {"$in": sorted(
                 a for a in ACTIONS if a.split(".")[0] == action)}
-        docs, total = self.store.page(query, offset=offset, limit=limit)
-        return {"items": docs, "total": total, "limit": limit, "offset": offset}
+        docs, more, total = self.store.page(query, offset=offset, limit=limit, count=count)
+        return {"items": docs, "hasMore": more, "total": total, "limit": limit,
+                "offset": offset}
 
 
 #: the recorder of services built without one: records nothing

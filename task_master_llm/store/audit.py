@@ -47,12 +47,22 @@ class AuditStore:
         self.collection.insert_one(dict(doc))
 
     def page(
-        self, query: Mapping[str, Any], *, offset: int, limit: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of events matching ``query``, newest first, and the total count."""
-        total = self.collection.count_documents(dict(query))
-        cursor = self.collection.find(dict(query)).sort(NEWEST_FIRST).skip(offset).limit(limit)
-        return list(cursor), total
+        self, query: Mapping[str, Any], *, offset: int, limit: int, count: bool = False
+    ) -> tuple[list[dict[str, Any]], bool, int | None]:
+        """One page of events matching ``query``, newest first: the page, whether more
+        follow (read with ``limit + 1``), and the total, counted only when ``count`` asks
+        for it and otherwise known only when the page reaches the end (else None)."""
+        cursor = (self.collection.find(dict(query)).sort(NEWEST_FIRST).skip(offset)
+                  .limit(limit + 1))
+        docs = list(cursor)
+        more = len(docs) > limit
+        del docs[limit:]
+        total: int | None = None
+        if count:
+            total = self.collection.count_documents(dict(query))
+        elif not more and (docs or offset == 0):
+            total = offset + len(docs)
+        return docs, more, total
 
 
 __all__ = ["NEWEST_FIRST", "AuditStore"]

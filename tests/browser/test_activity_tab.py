@@ -88,7 +88,7 @@ def test_activity_shows_filters_and_pages_the_events(page, live: LiveApp) -> Non
     assert total > 25
     page.get_by_role("button", name="Refresh").click()
     info = page.locator("#activity-page-info")
-    expect(info).to_have_text(f"1–25 of {total}")
+    expect(info).to_have_text("1–25")  # not counted: the total shows once the end is read
     expect(rows).to_have_count(25)
     expect(rows.first).to_have_attribute("data-action", "model.enabled")
     page.get_by_role("button", name="Older").click()
@@ -96,8 +96,10 @@ def test_activity_shows_filters_and_pages_the_events(page, live: LiveApp) -> Non
     expect(rows).to_have_count(total - 25)
     expect(rows.last).to_have_attribute("data-action", "provider.created")
     expect(rows.last).to_contain_text(provider["name"])
+    expect(page.get_by_role("button", name="Older")).to_be_disabled()
     page.get_by_role("button", name="Newer").click()
-    expect(info).to_have_text(f"1–25 of {total}")
+    expect(info).to_have_text("1–25")
+    expect(page.get_by_role("button", name="Newer")).to_be_disabled()
 
     # a larger registration names its first five models and counts the others
     res = page.request.post("/api/llm/models", data={"providerId": provider["id"], "models": [

@@ -149,10 +149,16 @@ def test_pages_and_filters(admin):
     admin.delete(f"/api/llm/providers/{ids[0]}")
     # 3 x (created + key_set) + 1 deleted = 7 events
     first = admin.get("/api/llm/audit?limit=3").json["data"]
-    assert (first["total"], first["limit"], first["offset"], len(first["items"])) == (7, 3, 0, 3)
+    assert (first["total"], first["hasMore"], first["limit"], first["offset"],
+            len(first["items"])) == (None, True, 3, 0, 3)  # not counted unless asked
+    counted = admin.get("/api/llm/audit?limit=3&count=true").json["data"]
+    assert (counted["total"], counted["hasMore"]) == (7, True)
     rest = admin.get("/api/llm/audit?limit=3&offset=3").json["data"]
     last = admin.get("/api/llm/audit?limit=3&offset=6").json["data"]
-    assert len(rest["items"]) == 3 and len(last["items"]) == 1
+    assert len(rest["items"]) == 3 and rest["hasMore"] and rest["total"] is None
+    assert len(last["items"]) == 1 and not last["hasMore"] and last["total"] == 7  # the end
+    exact = admin.get("/api/llm/audit?limit=4&offset=3").json["data"]
+    assert (len(exact["items"]), exact["hasMore"], exact["total"]) == (4, False, 7)
     every = [i["id"] for i in first["items"] + rest["items"] + last["items"]]
     assert len(set(every)) == 7  # no event on two pages
     assert first["items"][0]["action"] == "provider.deleted"

@@ -1,14 +1,15 @@
 """Database round trips per request are constant in N (issue 13): listing providers, a
 page of models, registering models, creating an agent whose slug is taken, a provider key
-PATCH, deleting a model or provider with N agents, and key rotation. Each request is
-counted through a pymongo CommandListener at a small and a larger N; the counts must be
-equal, and are pinned exactly so a new query shows up here."""
+PATCH, deleting a model or provider with N agents, key rotation and a page of the audit
+log. Each request is counted through a pymongo CommandListener at a small and a larger N;
+the counts must be equal, and are pinned exactly so a new query shows up here."""
 
 from __future__ import annotations
 
 import base64
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -327,6 +328,27 @@ def test_agents_page(watched: Any) -> None:
 
     (count, kinds), _ = _both(measure)
     assert count == 3, kinds  # the page (limit + 1), its models, their providers
+
+
+def test_audit_page(watched: Any) -> None:
+    def measure(n: int) -> tuple[int, Counter[str]]:
+        w = watched()
+        admin = login(w.app(), "admin")
+        _provider(admin)  # created + key set: two events
+        w.raw.LlmAuditEvent.insert_many([
+            {"at": datetime.now(timezone.utc), "actor": "x", "action": "provider.tested",
+             "target": {"type": "provider", "id": "p", "name": "p"},
+             "targets": [{"type": "provider", "id": "p", "name": "p"}], "outcome": "ok",
+             "error": None, "fingerprint": None, "details": {}} for _ in range(n)])
+        count, kinds, res = w.measure(lambda: admin.get("/api/llm/audit?limit=2"))
+        page = _ok(res)
+        assert len(page["items"]) == 2 and page["hasMore"] and page["total"] is None
+        counted, _, res = w.measure(lambda: admin.get("/api/llm/audit?limit=2&count=true"))
+        assert _ok(res)["total"] == n + 2
+        return count * 100 + counted, kinds
+
+    (count, kinds), _ = _both(measure)
+    assert divmod(count, 100) == (1, 2), kinds  # the page (limit + 1); a count when asked
 
 
 def test_key_patch_answers_within_the_gateway_timeout_however_many_agents(

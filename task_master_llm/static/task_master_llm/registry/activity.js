@@ -60,7 +60,8 @@ export function mount(root, ctx) {
   const API = ctx.urls.llmApi;
   const actionFilter = $("activity-action");
   const typeFilter = $("activity-target-type");
-  const state = { items: [], total: 0, offset: 0, limit: 25, target: null };
+  // total is null when the API did not count (then hasMore says whether more follow)
+  const state = { items: [], total: 0, hasMore: false, offset: 0, limit: 25, target: null };
 
   // the action filter: every action of a kind, then each action, grouped by kind
   const groups = {};
@@ -82,9 +83,10 @@ export function mount(root, ctx) {
     try {
       const data = await api("GET", `${API}/audit?${params}`);
       if (ticket !== request) return;
-      const { items, total } = itemsOf(data);
+      const { items, total, hasMore } = itemsOf(data);
       state.items = items;
       state.total = total;
+      state.hasMore = hasMore;
       render();
     } catch (error) {
       if (ticket === request) flash(`Could not load the activity: ${error.message}`, "error");
@@ -162,10 +164,12 @@ export function mount(root, ctx) {
       const label = TARGET_LABELS[state.target.type] || state.target.type;
       $("activity-target-text").textContent = `Showing the activity of ${label.toLowerCase()} ${state.target.name || state.target.id}.`;
     }
-    $("activity-pager").hidden = state.total <= state.limit;
+    $("activity-pager").hidden = state.offset === 0 && !state.hasMore;
     $("activity-prev").disabled = state.offset === 0;
-    $("activity-next").disabled = state.offset + state.limit >= state.total;
-    $("activity-page-info").textContent = `${state.offset + 1}–${Math.min(state.offset + state.limit, state.total)} of ${state.total}`;
+    $("activity-next").disabled = !state.hasMore;
+    // the total only when the API gave it (it counts only when that is cheap)
+    const shown = `${state.offset + 1}–${state.offset + state.items.length}`;
+    $("activity-page-info").textContent = state.total === null ? shown : `${shown} of ${state.total}`;
   }
 
   $("activity-prev").addEventListener("click", () => {
