@@ -105,3 +105,16 @@ def test_a_registration_answers_each_models_agent_count(admin: FlaskClient) -> N
     make_agent(admin, "Two", modelId=spare["id"], fallbackModelIds=[used["id"]])
     again = register(admin, provider["id"], "m1", "m2", "m3")  # two refreshed, one new
     assert [m["agentCount"] for m in again] == [2, 1, 0]
+
+
+def test_check_providers_recounts_them(admin: FlaskClient, app: Any, db: Database) -> None:
+    provider = make_provider(admin, "ollama", baseUrl="http://127.0.0.1:9")  # nothing listens
+    db.LlmModel.insert_many([{"providerId": ObjectId(provider["id"]), "providerModelId": f"x{i}"}
+                             for i in range(2)])
+    assert _listed(admin) == {"ollama main": 0}
+    res = app.test_cli_runner().invoke(args=["llm", "check-providers"])
+    assert res.exit_code == 1, res.output  # the check failed; the count is corrected anyway
+    assert "model counts corrected: 1 provider(s)" in res.output
+    assert _listed(admin) == {"ollama main": 2}
+    again = app.test_cli_runner().invoke(args=["llm", "check-providers"])
+    assert "model counts corrected" not in again.output
