@@ -67,6 +67,7 @@ class LlmRegistry:
         try:
             services = build_services(settings, database, actor=current_actor)
             services.stores.ensure_indexes()
+            services.providers.recount_models()  # after a crash or other code's writes
         except Exception:
             if owned:  # the client is ours: do not leave its threads and sockets behind
                 database.client.close()

@@ -100,10 +100,10 @@ class AzureOpenAIAdapter(HttpProviderAdapter):
             lifecycle=_lifecycle(entry),
         )
         if not confirmed:
-            model.warnings.append(
+            model.warnings += (
                 f"Azure could not confirm that deployment {self.deployment!r} exists (this "
                 "resource does not list deployments): check its spelling - a typo is "
-                "possible and shows only when an agent first uses it."
+                "possible and shows only when an agent first uses it.",
             )
         return [self.finish(model, catalog_id=underlying)]
 

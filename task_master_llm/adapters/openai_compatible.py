@@ -39,10 +39,11 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
         lowered = model_id.lower()
         return not any(word in lowered for word in _NOT_CHAT)
 
-    def discover_models(self) -> list[DiscoveredModel]:
-        """The listed chat models, without the ones whose declared output is not text
-        (images, speech)."""
-        return [m for m in super().discover_models() if m.meta.pop("outputsText", True)]
+    def outputs_text(self, item: dict[str, Any]) -> bool:
+        """False when ``architecture.output_modalities`` (OpenRouter) declares an output
+        other than text only (images, speech); True when it declares nothing."""
+        outputs = _strings(as_dict(item.get("architecture")).get("output_modalities"))
+        return not outputs or outputs == ["text"]
 
     def provider_facts(self, model: DiscoveredModel, item: dict[str, Any]) -> tuple[str, ...]:
         """Context length, output limit, prices and capabilities when the server reports
@@ -74,23 +75,24 @@ class OpenAICompatibleAdapter(OpenAIAdapter):
 def _capabilities(model: DiscoveredModel, item: dict[str, Any]) -> tuple[str, ...]:
     """Capability values from ``supported_parameters`` and ``architecture`` (OpenRouter)."""
     decided: list[str] = []
-    params = [p for p in as_list(item.get("supported_parameters")) if isinstance(p, str)]
+    params = _strings(item.get("supported_parameters"))
     if params:
         model.meta["raw"]["supportedParameters"] = params[:64]
         for param, value in _PARAMETER_CAPABILITIES.items():
             decided.append(value)
             if param in params and value not in model.modality:
                 model.modality.append(value)
-    architecture = as_dict(item.get("architecture"))
-    inputs = [m for m in as_list(architecture.get("input_modalities")) if isinstance(m, str)]
+    inputs = _strings(as_dict(item.get("architecture")).get("input_modalities"))
     if inputs:
         decided.append("vision")
         if "image" in inputs and "vision" not in model.modality:
             model.modality.append("vision")
-    outputs = [m for m in as_list(architecture.get("output_modalities")) if isinstance(m, str)]
-    if outputs:
-        model.meta["outputsText"] = outputs == ["text"]
     return tuple(decided)
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings of a JSON array (anything else: none)."""
+    return [v for v in as_list(value) if isinstance(v, str)]
 
 
 def _per_1k_tokens(per_token: Any) -> float | None:

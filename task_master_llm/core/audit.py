@@ -149,55 +149,57 @@ class AuditLog:
         action: str,
         target: Target,
         *,
+        related: Iterable[Target] = (),
         outcome: Outcome = "ok",
         error: Mapping[str, str] | None = None,
         fingerprint: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        """Store one event. Never raises: see the module docstring."""
-        self.record_many(action, [target], outcome=outcome, error=error,
-                         fingerprint=fingerprint, details=details)
+        """Store one event about ``target``, and about the ``related`` records the action
+        touched too (a registration's models): the event is found by any of their ids.
+        Never raises: see the module docstring."""
+        self._write(action, [target, *related], outcome=outcome, error=error,
+                    fingerprint=fingerprint, details=details)
 
-    def record_many(
+    def _write(
         self,
         action: str,
-        targets: Iterable[Target],
+        targets: list[Target],
         *,
-        outcome: Outcome = "ok",
-        error: Mapping[str, str] | None = None,
-        fingerprint: str | None = None,
-        details: Mapping[str, Any] | None = None,
+        outcome: Outcome,
+        error: Mapping[str, str] | None,
+        fingerprint: str | None,
+        details: Mapping[str, Any] | None,
     ) -> None:
-        """Store the same event for several targets in one write. Never raises."""
-        targets = list(targets)
-        if self.store is None or not targets:
+        """Insert the event: ``target`` is the first of ``targets``, ``targets`` all of
+        them (what the target filters read)."""
+        if self.store is None:
             return
         try:
             if action not in ACTIONS:
                 raise ValueError(f"unknown audit action {action!r}")
-            now = utcnow()
-            who = self._who()
-            docs = [{
+            stored = [t.to_document() for t in targets]
+            doc = {
                 "_id": ObjectId(),
-                "at": now,
-                "actor": who,
+                "at": utcnow(),
+                "actor": self._who(),
                 "action": action,
-                "target": t.to_document(),
+                "target": stored[0],
+                "targets": stored,
                 "outcome": outcome,
                 "error": dict(error) if error else None,
                 "fingerprint": fingerprint,
                 "details": storable(dict(details or {})),
-            } for t in targets]
+            }
             with pymongo.timeout(self.timeout):
-                self.store.insert_many(docs)
+                self.store.insert(doc)
         except Exception as exc:  # noqa: BLE001 - an audit write never fails the action
             with self._lock:
                 self.failures += 1
-            shown = targets[0] if targets else Target("?", "?")
             log.warning(
-                "audit event not written (%s): action=%s target=%s:%s (+%d more); "
+                "audit event not written (%s): action=%s target=%s:%s (+%d related); "
                 "%d audit write(s) failed since start",
-                type(exc).__name__, action, shown.type, shown.id, max(len(targets) - 1, 0),
+                type(exc).__name__, action, targets[0].type, targets[0].id, len(targets) - 1,
                 self.failures,
             )
 
@@ -217,21 +219,26 @@ class AuditLog:
         action: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        count: bool = False,
     ) -> dict[str, Any]:
-        """One page of events, newest first (two queries)."""
+        """One page of events, newest first (one query; a second counts every match for
+        ``total`` when ``count`` asks, else ``total`` is None unless the page reaches
+        the end)."""
         if self.store is None:
-            return {"items": [], "total": 0, "limit": limit, "offset": offset}
+            return {"items": [], "hasMore": False, "total": 0, "limit": limit,
+                    "offset": offset}
         query: dict[str, Any] = {}
-        if target_id:
-            query["target.id"] = target_id
+        if target_id:  # the event's target or a related record (``targets`` holds both)
+            query["targets.id"] = target_id
         if target_type:
-            query["target.type"] = target_type
+            query["targets.type"] = target_type
         if action:
             # "provider" matches every provider.* action; "provider.deleted" only itself
             query["action"] = action if "." in action else {"$in": sorted(
                 a for a in ACTIONS if a.split(".")[0] == action)}
-        docs, total = self.store.page(query, offset=offset, limit=limit)
-        return {"items": docs, "total": total, "limit": limit, "offset": offset}
+        docs, more, total = self.store.page(query, offset=offset, limit=limit, count=count)
+        return {"items": docs, "hasMore": more, "total": total, "limit": limit,
+                "offset": offset}
 
 
 #: the recorder of services built without one: records nothing

@@ -9,7 +9,7 @@ provider's creation date).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +26,12 @@ class Impact:
         self.store = store
         self.agents = agents
 
-    def decorate(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``docs`` with the impact fields."""
-        counts = self.agents.count_by_model([d["_id"] for d in docs])
+    def decorate(
+        self, docs: list[dict[str, Any]], *, unused: Collection[Any] = ()
+    ) -> list[dict[str, Any]]:
+        """``docs`` with the impact fields; the agents of ``unused`` models (created just
+        now: no agent can name them yet) are not looked up."""
+        counts = self.agents.count_by_model([d["_id"] for d in docs if d["_id"] not in unused])
         out = []
         for doc in docs:
             lifecycle = lifecycle_of(doc)

@@ -17,7 +17,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import InsertOne, UpdateOne
 
-from task_master_llm.core.audit import NO_AUDIT, AuditLog, model_target
+from task_master_llm.core.audit import NO_AUDIT, AuditLog, model_target, provider_target
 from task_master_llm.core.impact import Impact
 from task_master_llm.core.lifecycle import lifecycle_of, lifecycle_update
 from task_master_llm.core.links import AgentLinks
@@ -166,7 +166,9 @@ class ModelService:
             for upsert, m, doc in zip(upserts, wanted, models, strict=True)
         ]
         created, updated, lost = self.store.bulk_upsert(operations, upserts)
-        current = self.providers.find(pid)
+        # count what was created on the provider; its document also says whether a
+        # delete began meanwhile
+        current = self.providers.add_models(pid, created)
         if current is None or current.get("deleting"):
             # the provider was deleted meanwhile: finish its cascade for what we wrote
             self.store.delete_by_provider(pid)
@@ -177,15 +179,21 @@ class ModelService:
             models = [found.get(m) if i in lost else doc
                       for i, (m, doc) in enumerate(zip(wanted, models, strict=True))]
         written = [doc for doc in models if doc is not None]
-        for new in (True, False):  # one write each for the new and the refreshed models
-            self.audit.record_many(
-                "model.registered",
-                [model_target(d) for d in written if (d["providerModelId"] in existing) != new],
-                details={"providerId": str(pid), "provider": provider.get("name"), "new": new},
-            )
+        for new in (True, False):  # one event for the new models, one for the refreshed
+            touched = [model_target(d) for d in written
+                       if (d["providerModelId"] in existing) != new]
+            if touched:
+                self.audit.record(
+                    "model.registered", provider_target(current), related=touched,
+                    details={"providerId": str(pid), "provider": provider.get("name"),
+                             "new": new, "models": len(touched)},
+                )
         summary = provider_summary(current)
+        made = {doc["_id"] for i, (m, doc) in enumerate(zip(wanted, models, strict=True))
+                if doc is not None and m not in existing and i not in lost}
+        decorated = self.impact.decorate(written, unused=made)
         return {"created": created, "updated": updated,
-                "models": [{**doc, "provider": summary} for doc in self.impact.decorate(written)]}
+                "models": [{**doc, "provider": summary} for doc in decorated]}
 
     def update(self, model_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """Apply an admin's edit; edited facts are marked admin-owned in ``meta.sources``
@@ -291,7 +299,8 @@ class ModelService:
             )
         detached = self.agents.detach_from_models([doc["_id"]], deadline) if users else []
         self.agents.drop_fallbacks([doc["_id"]], deadline)
-        self.store.remove(doc["_id"])
+        if self.store.remove(doc["_id"]):
+            self.providers.add_models(doc["providerId"], -1)
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
         self.audit.record("model.deleted", model_target(doc),
                           details={"force": force, "detachedAgents": len(detached)})

@@ -35,8 +35,15 @@ from task_master_llm.store import (
     utcnow,
 )
 from task_master_llm.store.health import HealthStore
+from task_master_llm.store.providers import MODEL_COUNT
 
 log = logging.getLogger(__name__)
+
+
+def _stored_count(doc: Mapping[str, Any], counted: Mapping[Any, int]) -> int:
+    """A provider's stored model count, or what was counted for it when it has none."""
+    stored = doc.get(MODEL_COUNT)
+    return stored if isinstance(stored, int) else counted.get(doc["_id"], 0)
 
 #: API field -> attribute of the adapter's FieldRule
 _RULED_FIELDS = {
@@ -70,15 +77,42 @@ class ProviderService:
 
     # --- reads -----------------------------------------------------------------------
     def all(self) -> list[dict[str, Any]]:
-        """All providers as API objects, with their model counts (two queries)."""
+        """All providers as API objects with their model counts as each provider stores
+        them (one query; a provider written without a count by other code has its models
+        counted, and the count stored, once)."""
         docs = self.store.all()
-        counts = self.models.count_by_provider(None)  # one $group, no $in of every id
-        return [self.to_api(d, counts.get(d["_id"], 0)) for d in docs]
+        missing = [d for d in docs if not isinstance(d.get(MODEL_COUNT), int)]
+        counted: dict[Any, int] = {}
+        if missing:  # counted once: the counts are stored for the next reads
+            counted = self.models.count_by_provider([d["_id"] for d in missing])
+            self.store.set_model_counts(missing, counted)
+        return [self.to_api(d, _stored_count(d, counted)) for d in docs]
 
     def get(self, provider_id: Any) -> dict[str, Any]:
-        """One provider as an API object."""
+        """One provider as an API object, its models counted (an indexed count of one
+        provider's models); a stored count that differs is corrected."""
         doc = self.store.get(provider_id)
-        return self.to_api(doc, self.models.count_by_provider([doc["_id"]]).get(doc["_id"], 0))
+        count = self.models.count_by_provider([doc["_id"]]).get(doc["_id"], 0)
+        self.store.set_model_count(doc, count)
+        return self.to_api(doc, count)
+
+    def _model_count(self, doc: Mapping[str, Any]) -> int:
+        """A provider's stored model count, counted when it has none."""
+        stored = doc.get(MODEL_COUNT)
+        if isinstance(stored, int):
+            return stored
+        return self.models.count_by_provider([doc["_id"]]).get(doc["_id"], 0)
+
+    def recount_models(self) -> int:
+        """Correct every provider's stored model count (at start-up: models written by a
+        crashed registration or by other code are counted); how many changed."""
+        docs = self.store.model_count_docs()
+        if not docs:
+            return 0
+        changed = self.store.set_model_counts(docs, self.models.count_by_provider(None))
+        if changed:
+            log.info("model counts corrected providers=%d", changed)
+        return changed
 
     def to_api(self, doc: Mapping[str, Any], model_count: int) -> dict[str, Any]:
         """A document plus derived fields; the schema drops everything else."""
@@ -203,8 +237,7 @@ class ProviderService:
         if credentials_changed:
             self.agents.resync_provider(new["_id"], deadline)
         new = self.store.get(new["_id"])
-        count = self.models.count_by_provider([new["_id"]]).get(new["_id"], 0)
-        return self.to_api(new, count)
+        return self.to_api(new, self._model_count(new))
 
     def delete(self, provider_id: Any) -> dict[str, Any]:
         """Delete a provider and its models, in an order that a crash cannot break.

@@ -4,11 +4,14 @@ One document per event (camelCase like the other collections)::
 
     {"_id": ObjectId, "at": date, "actor": "admin-7", "action": "provider.key_replaced",
      "target": {"type": "provider", "id": "65f...", "name": "OpenAI main"},
+     "targets": [<target>, <each related record: a registration's models>],
      "outcome": "ok" | "failed", "error": {"kind": "auth", "message": "..."} | null,
      "fingerprint": "3f1c9a0b7d2e4f60" | null, "details": {...}}
 
 ``target.id`` is text (an ObjectId's hex, a gateway credential type, a gateway id), so one
-filter serves every kind of target. Events are only ever inserted; nothing here updates
+filter serves every kind of target. ``targets`` repeats ``target`` and adds the other
+records one action touched (a registration of 500 models is one event, found by the id of
+any of them): the filters read ``targets``. Events are only ever inserted; nothing here updates
 or deletes one.
 """
 
@@ -32,30 +35,34 @@ class AuditStore:
         self.collection = collection
 
     def ensure_indexes(self) -> None:
-        """The indexes the Activity reads use: all events by time, and by target or action
-        (each then by time)."""
+        """The indexes the Activity reads use: all events by time, and by target (any of an
+        event's ``targets``) or action, each then by time."""
         ensure_index(self.collection, NEWEST_FIRST, name="at_desc")
-        ensure_index(self.collection, [("target.id", 1), ("at", -1)], name="target_at")
-        ensure_index(self.collection, [("target.type", 1), ("at", -1)], name="target_type_at")
+        ensure_index(self.collection, [("targets.id", 1), ("at", -1)], name="targets_at")
+        ensure_index(self.collection, [("targets.type", 1), ("at", -1)], name="targets_type_at")
         ensure_index(self.collection, [("action", 1), ("at", -1)], name="action_at")
 
     def insert(self, doc: Mapping[str, Any]) -> None:
         """Store one event."""
         self.collection.insert_one(dict(doc))
 
-    def insert_many(self, docs: list[dict[str, Any]]) -> None:
-        """Store several events in one round trip (unordered: one bad event does not stop
-        the others)."""
-        if docs:
-            self.collection.insert_many(docs, ordered=False)
-
     def page(
-        self, query: Mapping[str, Any], *, offset: int, limit: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of events matching ``query``, newest first, and the total count."""
-        total = self.collection.count_documents(dict(query))
-        cursor = self.collection.find(dict(query)).sort(NEWEST_FIRST).skip(offset).limit(limit)
-        return list(cursor), total
+        self, query: Mapping[str, Any], *, offset: int, limit: int, count: bool = False
+    ) -> tuple[list[dict[str, Any]], bool, int | None]:
+        """One page of events matching ``query``, newest first: the page, whether more
+        follow (read with ``limit + 1``), and the total, counted only when ``count`` asks
+        for it and otherwise known only when the page reaches the end (else None)."""
+        cursor = (self.collection.find(dict(query)).sort(NEWEST_FIRST).skip(offset)
+                  .limit(limit + 1))
+        docs = list(cursor)
+        more = len(docs) > limit
+        del docs[limit:]
+        total: int | None = None
+        if count:
+            total = self.collection.count_documents(dict(query))
+        elif not more and (docs or offset == 0):
+            total = offset + len(docs)
+        return docs, more, total
 
 
 __all__ = ["NEWEST_FIRST", "AuditStore"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -156,10 +157,11 @@ def _storable_key(key: Any) -> bool:
 def storable(value: Any, depth: int = 0) -> Any:
     """Provider data made storable and strict-JSON: keys with NUL, ``.`` or a leading ``$``,
     integers beyond 8 bytes, non-finite numbers and what nests deeper than
-    :data:`MAX_STORED_DEPTH` are dropped (None)."""
+    :data:`MAX_STORED_DEPTH` are dropped (None). Any mapping (e.g. the read-only
+    ``meta["sources"]`` discovered models share) becomes a dict."""
     if depth > MAX_STORED_DEPTH:
         return None
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {k: storable(v, depth + 1) for k, v in value.items() if _storable_key(k)}
     if isinstance(value, list):
         return [storable(v, depth + 1) for v in value]

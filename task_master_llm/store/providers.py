@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
@@ -21,6 +21,10 @@ from task_master_llm.store.base import (
     utcnow,
 )
 from task_master_llm.store.summaries import PROVIDER_SUMMARY
+
+#: how many models a provider has: kept by the registry's writes (``$inc``), recounted at
+#: start-up and when one provider is read, so the providers list reads no model
+MODEL_COUNT = "modelCount"
 
 
 class ProviderStore:
@@ -48,6 +52,7 @@ class ProviderStore:
         doc.setdefault("_id", ObjectId())
         doc.setdefault("status", "unknown")
         doc.setdefault("credentialsVersion", 1)
+        doc.setdefault(MODEL_COUNT, 0)
         doc.setdefault("createdAt", now)
         doc.setdefault("updatedAt", now)
         doc[NAME_KEY] = name_key(doc.get("name"))
@@ -103,6 +108,40 @@ class ProviderStore:
             return {}
         cursor = self.collection.find({"_id": {"$in": list(set(ids))}}, PROVIDER_SUMMARY)
         return {d["_id"]: d for d in cursor}
+
+    # --- the model count kept on each provider ----------------------------------------
+    def add_models(self, provider_id: ObjectId, n: int) -> dict[str, Any] | None:
+        """Count ``n`` models more (or fewer) for a provider and return its document as it
+        is now, being deleted or not (None when it is gone)."""
+        return self.collection.find_one_and_update(
+            {"_id": provider_id}, {"$inc": {MODEL_COUNT: n}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def set_model_count(self, doc: Mapping[str, Any], counted: int) -> bool:
+        """Correct a provider's stored count to ``counted`` (read from the models after
+        ``doc`` was read), unless a registration changed the count meanwhile: its ``$inc``
+        is then newer than what was counted. True when the count was corrected."""
+        if doc.get(MODEL_COUNT) == counted:
+            return False
+        match = {"_id": doc["_id"], MODEL_COUNT: doc.get(MODEL_COUNT)}  # None: missing
+        return self.collection.update_one(
+            match, {"$set": {MODEL_COUNT: counted}}).modified_count == 1
+
+    def set_model_counts(self, docs: list[dict[str, Any]], counts: Mapping[Any, int]) -> int:
+        """:meth:`set_model_count` for many providers in one bulk write; how many changed."""
+        operations = [
+            UpdateOne({"_id": d["_id"], MODEL_COUNT: d.get(MODEL_COUNT)},
+                      {"$set": {MODEL_COUNT: counts.get(d["_id"], 0)}})
+            for d in docs if d.get(MODEL_COUNT) != counts.get(d["_id"], 0)
+        ]
+        if not operations:
+            return 0
+        return self.collection.bulk_write(operations, ordered=False).modified_count
+
+    def model_count_docs(self) -> list[dict[str, Any]]:
+        """Every provider's id and stored model count (the recount's starting point)."""
+        return list(self.collection.find({}, {MODEL_COUNT: 1}))
 
     def deleting_ids(self) -> list[ObjectId]:
         """Ids of providers whose delete has begun (their models are hidden)."""

@@ -100,9 +100,14 @@ def check_providers() -> None:
     Each result (time, outcome, error kind, latency) goes into the provider's capped
     history (TASK_MASTER_LLM_HEALTH_HISTORY checks). A provider whose last
     TASK_MASTER_LLM_HEALTH_FAILURES checks failed becomes invalid; the next success makes
-    it valid again. Exits 1 when a check failed.
+    it valid again. Each provider's stored model count is recounted too (models other
+    code wrote or deleted). Exits 1 when a check failed.
     """
-    report = current_services().health.check_all()
+    services = current_services()
+    report = services.health.check_all()
     click.echo(report.summary())
+    corrected = services.providers.recount_models()
+    if corrected:
+        click.echo(f"model counts corrected: {corrected} provider(s)")
     if not report.ok:
         raise SystemExit(1)

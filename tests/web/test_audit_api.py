@@ -89,9 +89,14 @@ def test_every_kind_of_action_is_recorded(gw_admin, gw_member, talon, openai_ser
     assert seen["provider.deleted"][0]["target"]["name"] == "Renamed"
     assert [e["details"] for e in seen["provider.updated"]] == [{"fields": ["name"]}]
     assert seen["provider.tested"][0]["details"]["status"] == "valid"
-    # two registrations: gpt-4o new then refreshed, gpt-4o-mini new
-    registered = [(e["target"]["name"], e["details"]["new"]) for e in seen["model.registered"]]
-    assert sorted(registered) == [("gpt-4o", False), ("gpt-4o", True), ("gpt-4o-mini", True)]
+    # two registrations: gpt-4o and gpt-4o-mini new, then gpt-4o refreshed; an event for
+    # the new and one for the refreshed models of a registration, about the provider and
+    # those models
+    registered = [([t["name"] for t in e["targets"][1:]], e["details"]["new"])
+                  for e in seen["model.registered"]]
+    assert sorted(registered) == [(["gpt-4o"], False), (["gpt-4o", "gpt-4o-mini"], True)]
+    assert {e["target"]["id"] for e in seen["model.registered"]} == {pid}
+    assert all(e["targets"][0] == e["target"] for e in items)
     assert seen["model.deleted"][0]["target"] == {"type": "model", "id": spare["id"],
                                                   "name": "gpt-4o-mini"}
     assert seen["agent.synced"][0]["outcome"] == "ok"
@@ -144,10 +149,16 @@ def test_pages_and_filters(admin):
     admin.delete(f"/api/llm/providers/{ids[0]}")
     # 3 x (created + key_set) + 1 deleted = 7 events
     first = admin.get("/api/llm/audit?limit=3").json["data"]
-    assert (first["total"], first["limit"], first["offset"], len(first["items"])) == (7, 3, 0, 3)
+    assert (first["total"], first["hasMore"], first["limit"], first["offset"],
+            len(first["items"])) == (None, True, 3, 0, 3)  # not counted unless asked
+    counted = admin.get("/api/llm/audit?limit=3&count=true").json["data"]
+    assert (counted["total"], counted["hasMore"]) == (7, True)
     rest = admin.get("/api/llm/audit?limit=3&offset=3").json["data"]
     last = admin.get("/api/llm/audit?limit=3&offset=6").json["data"]
-    assert len(rest["items"]) == 3 and len(last["items"]) == 1
+    assert len(rest["items"]) == 3 and rest["hasMore"] and rest["total"] is None
+    assert len(last["items"]) == 1 and not last["hasMore"] and last["total"] == 7  # the end
+    exact = admin.get("/api/llm/audit?limit=4&offset=3").json["data"]
+    assert (len(exact["items"]), exact["hasMore"], exact["total"]) == (4, False, 7)
     every = [i["id"] for i in first["items"] + rest["items"] + last["items"]]
     assert len(set(every)) == 7  # no event on two pages
     assert first["items"][0]["action"] == "provider.deleted"
@@ -227,3 +238,19 @@ def test_the_page_names_every_action():
               / "registry/activity.js").read_text()
     block = script.split("export const ACTION_LABELS = {", 1)[1].split("};", 1)[0]
     assert set(re.findall(r'^\s*"([a-z_.]+)":', block, re.M)) == ACTIONS
+
+
+def test_a_registration_is_one_event_found_by_any_of_its_models(admin, db):
+    provider = make_provider(admin)
+    models = register(admin, provider["id"], *[f"m{i:03d}" for i in range(120)])
+    register(admin, provider["id"], "m000", "m001", "new-one")  # two refreshed, one new
+    assert db.LlmAuditEvent.count_documents({"action": "model.registered"}) == 3
+    [first] = events(admin, targetId=models[57]["id"])
+    assert first["target"] == {"type": "provider", "id": provider["id"], "name": "openai main"}
+    assert [t["name"] for t in first["targets"][1:]] == [m["providerModelId"] for m in models]
+    assert first["details"] == {"providerId": provider["id"], "provider": "openai main",
+                                "new": True, "models": 120}
+    assert len(events(admin, targetId=models[0]["id"])) == 2  # registered, then refreshed
+    assert {e["details"]["models"] for e in events(admin, action="model.registered",
+                                                   targetType="model")} == {120, 2, 1}
+    assert len(events(admin, targetId=provider["id"], action="model")) == 3

@@ -82,8 +82,8 @@ def test_an_unreachable_audit_database_costs_at_most_the_audit_timeout(db):
 class ExplodingStore:
     """A store that fails in a way no server produces (a bug, say)."""
 
-    def insert_many(self, docs):
-        raise RuntimeError(f"boom with {docs!r}")  # its text holds the event: never logged
+    def insert(self, doc):
+        raise RuntimeError(f"boom with {doc!r}")  # its text holds the event: never logged
 
 
 def test_a_store_that_raises_fails_no_action_and_logs_no_details(db, caplog):

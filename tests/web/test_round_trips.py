@@ -1,14 +1,15 @@
 """Database round trips per request are constant in N (issue 13): listing providers, a
 page of models, registering models, creating an agent whose slug is taken, a provider key
-PATCH, deleting a model or provider with N agents, and key rotation. Each request is
-counted through a pymongo CommandListener at a small and a larger N; the counts must be
-equal, and are pinned exactly so a new query shows up here."""
+PATCH, deleting a model or provider with N agents, key rotation and a page of the audit
+log. Each request is counted through a pymongo CommandListener at a small and a larger N;
+the counts must be equal, and are pinned exactly so a new query shows up here."""
 
 from __future__ import annotations
 
 import base64
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -143,11 +144,12 @@ def _both(
 
 
 def test_list_providers(watched: Any) -> None:
-    def measure(n: int) -> tuple[int, Counter[str]]:
+    def measure(n: int, *, stored: bool = True) -> tuple[int, Counter[str]]:
         w = watched()
         admin = login(w.app(), "admin")
         w.raw.LlmProvider.insert_many([
-            {"name": f"p{i:03d}", "providerType": "openai", "status": "unknown"}
+            {"name": f"p{i:03d}", "providerType": "openai", "status": "unknown",
+             **({"modelCount": 2} if stored else {})}
             for i in range(n)])
         w.raw.LlmModel.insert_many([
             {"providerId": p["_id"], "providerModelId": f"m{j}", "displayName": f"m{j}"}
@@ -157,7 +159,10 @@ def test_list_providers(watched: Any) -> None:
         return count, kinds
 
     (count, kinds), _ = _both(measure)
-    assert count == 2, kinds  # the providers, one $group of the model counts
+    assert count == 1, kinds  # the providers: each stores its model count
+    # providers written by other code without a count: theirs are counted and stored once
+    (count, kinds), _ = _both(lambda n: measure(n, stored=False))
+    assert count == 3, kinds
 
 
 def test_models_page(watched: Any) -> None:
@@ -213,8 +218,9 @@ def test_register_models_new_then_again(watched: Any) -> None:
         return first * 100 + again, kinds_first + kinds_again
 
     (count, kinds), _ = _both(measure)
-    # incl. 1 audit insert and the agent counts (two queries: primary, fallback)
-    assert divmod(count, 100) == (7, 7), kinds
+    # incl. 1 audit insert; models just created have no agents to count, refreshed ones
+    # are counted in two queries (primary, fallback)
+    assert divmod(count, 100) == (5, 7), kinds
 
 
 def test_create_agent_with_slug_clashes(watched: Any) -> None:
@@ -257,7 +263,7 @@ def test_provider_key_patch_with_agents(watched: Any, talon: TalonServer) -> Non
         return count, kinds
 
     (count, kinds), _ = _both(measure)
-    assert count == 16, kinds  # was 2 + 3 per agent before issue 13; incl. 2 audit inserts
+    assert count == 15, kinds  # was 2 + 3 per agent before issue 13; incl. 2 audit inserts
 
 
 def test_delete_model_with_agents(watched: Any, talon: TalonServer) -> None:
@@ -279,7 +285,8 @@ def test_delete_model_with_agents(watched: Any, talon: TalonServer) -> None:
         return count, kinds
 
     (count, kinds), _ = _both(measure)
-    assert count == 18, kinds  # was about 5 per agent before issue 13; incl. 1 audit insert
+    assert count == 19, kinds  # was about 5 per agent before issue 13; incl. 1 audit insert
+    # and the $inc of the provider's model count
 
 
 def test_delete_provider_with_agents(watched: Any, talon: TalonServer) -> None:
@@ -338,6 +345,27 @@ def test_agents_page(watched: Any) -> None:
 
     (count, kinds), _ = _both(measure)
     assert count == 3, kinds  # the page (limit + 1), its models, their providers
+
+
+def test_audit_page(watched: Any) -> None:
+    def measure(n: int) -> tuple[int, Counter[str]]:
+        w = watched()
+        admin = login(w.app(), "admin")
+        _provider(admin)  # created + key set: two events
+        w.raw.LlmAuditEvent.insert_many([
+            {"at": datetime.now(timezone.utc), "actor": "x", "action": "provider.tested",
+             "target": {"type": "provider", "id": "p", "name": "p"},
+             "targets": [{"type": "provider", "id": "p", "name": "p"}], "outcome": "ok",
+             "error": None, "fingerprint": None, "details": {}} for _ in range(n)])
+        count, kinds, res = w.measure(lambda: admin.get("/api/llm/audit?limit=2"))
+        page = _ok(res)
+        assert len(page["items"]) == 2 and page["hasMore"] and page["total"] is None
+        counted, _, res = w.measure(lambda: admin.get("/api/llm/audit?limit=2&count=true"))
+        assert _ok(res)["total"] == n + 2
+        return count * 100 + counted, kinds
+
+    (count, kinds), _ = _both(measure)
+    assert divmod(count, 100) == (1, 2), kinds  # the page (limit + 1); a count when asked
 
 
 def test_key_patch_answers_within_the_gateway_timeout_however_many_agents(

@@ -24,4 +24,5 @@ def register(bp: Blueprint) -> None:
             action=args.get("action"),
             limit=args["limit"],
             offset=args["offset"],
+            count=args["count"],
         )

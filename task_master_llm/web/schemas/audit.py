@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from task_master_llm.core.audit import ACTIONS, TARGET_TYPES
-from task_master_llm.web.schemas.common import ObjectIdField, UtcDateTime
+from task_master_llm.web.schemas.common import FlagField, ObjectIdField, UtcDateTime
 
 #: what ``action`` may be: an action, or the part before its dot (all of that kind)
 ACTION_FILTERS = sorted(ACTIONS | {a.split(".")[0] for a in ACTIONS})
@@ -26,6 +26,9 @@ class AuditListQuerySchema(Schema):
         "description": "One action (provider.deleted), or every action of a kind (provider)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+    count = FlagField(load_default=False, metadata={
+        "description": "Count every match for total (one more query; without it total is "
+                       "null unless this page reaches the end)"})
 
 
 class AuditTargetSchema(Schema):
@@ -52,6 +55,9 @@ class AuditEventSchema(Schema):
     actor = fields.String(required=True)
     action = fields.String(required=True)
     target = fields.Nested(AuditTargetSchema, required=True)
+    targets = fields.List(fields.Nested(AuditTargetSchema), metadata={
+        "description": "The target and every other record the action touched (a "
+                       "registration's models); targetId and targetType filter on these"})
     outcome = fields.String(required=True, validate=validate.OneOf(["ok", "failed"]))
     error = fields.Nested(AuditErrorSchema, allow_none=True)
     fingerprint = fields.String(allow_none=True)
@@ -62,6 +68,10 @@ class AuditPageSchema(Schema):
     """One page of ``GET /audit``, newest first."""
 
     items = fields.List(fields.Nested(AuditEventSchema), required=True)
-    total = fields.Integer(required=True)
+    hasMore = fields.Boolean(required=True, metadata={
+        "description": "Whether another page follows this one"})
+    total = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Every match, exact: counted when count=true, else known only when "
+                       "this page reaches the end (null otherwise)"})
     limit = fields.Integer(required=True)
     offset = fields.Integer(required=True)

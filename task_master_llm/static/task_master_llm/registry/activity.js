@@ -40,6 +40,9 @@ const TARGET_LABELS = {
   registry: "Registry",
 };
 
+/** How many of an event's related records the Target cell names (the rest are counted). */
+const RELATED_SHOWN = 5;
+
 /** The details of an event as short text: "fields: name, role · talonSync: synced". */
 export function detailsText(details) {
   const parts = [];
@@ -57,7 +60,8 @@ export function mount(root, ctx) {
   const API = ctx.urls.llmApi;
   const actionFilter = $("activity-action");
   const typeFilter = $("activity-target-type");
-  const state = { items: [], total: 0, offset: 0, limit: 25, target: null };
+  // total is null when the API did not count (then hasMore says whether more follow)
+  const state = { items: [], total: 0, hasMore: false, offset: 0, limit: 25, target: null };
 
   // the action filter: every action of a kind, then each action, grouped by kind
   const groups = {};
@@ -79,9 +83,10 @@ export function mount(root, ctx) {
     try {
       const data = await api("GET", `${API}/audit?${params}`);
       if (ticket !== request) return;
-      const { items, total } = itemsOf(data);
+      const { items, total, hasMore } = itemsOf(data);
       state.items = items;
       state.total = total;
+      state.hasMore = hasMore;
       render();
     } catch (error) {
       if (ticket === request) flash(`Could not load the activity: ${error.message}`, "error");
@@ -96,13 +101,32 @@ export function mount(root, ctx) {
     load();
   }
 
-  function targetCell(target) {
-    const label = TARGET_LABELS[target.type] || target.type;
+  function targetButton(target) {
     const name = target.name || target.id;
+    return el("button", { type: "button", class: "llm-link", text: name,
+      title: `Show only the activity of ${name}`, onclick: () => showTarget(target) });
+  }
+
+  /** The event's target, then the other records it touched (a registration's models):
+   * the first few by name, each a filter, and how many more. */
+  function targetCell(event) {
+    const target = event.target || {};
+    const related = (event.targets || []).slice(1);
+    const shown = related.slice(0, RELATED_SHOWN);
+    const more = related.length - shown.length;
     return el("td", { "data-label": "Target" },
-      el("span", { class: "llm-muted", text: `${label} ` }),
-      el("button", { type: "button", class: "llm-link", text: name,
-        title: `Show only the activity of ${name}`, onclick: () => showTarget(target) }));
+      el("span", { class: "llm-muted", text: `${TARGET_LABELS[target.type] || target.type} ` }),
+      targetButton(target),
+      related.length ? el("div", { class: "llm-sub llm-related" },
+        `${related.length} ${plural(related)}: `,
+        ...shown.flatMap((t, i) => [i ? ", " : "", targetButton(t)]),
+        more > 0 ? ` and ${more} more` : "") : null);
+  }
+
+  function plural(related) {
+    const types = new Set(related.map((t) => t.type));
+    const label = types.size === 1 ? (TARGET_LABELS[related[0].type] || related[0].type).toLowerCase() : "record";
+    return related.length === 1 ? label : `${label}s`;
   }
 
   function outcomeCell(event) {
@@ -124,7 +148,7 @@ export function mount(root, ctx) {
         details ? el("div", { class: "llm-sub", text: details }) : null,
         event.fingerprint ? el("div", { class: "llm-sub llm-mono", title: "Key fingerprint (a keyed hash, not the key)",
           text: `key fingerprint ${event.fingerprint}` }) : null),
-      targetCell(event.target || {}),
+      targetCell(event),
       outcomeCell(event));
   }
 
@@ -140,10 +164,12 @@ export function mount(root, ctx) {
       const label = TARGET_LABELS[state.target.type] || state.target.type;
       $("activity-target-text").textContent = `Showing the activity of ${label.toLowerCase()} ${state.target.name || state.target.id}.`;
     }
-    $("activity-pager").hidden = state.total <= state.limit;
+    $("activity-pager").hidden = state.offset === 0 && !state.hasMore;
     $("activity-prev").disabled = state.offset === 0;
-    $("activity-next").disabled = state.offset + state.limit >= state.total;
-    $("activity-page-info").textContent = `${state.offset + 1}–${Math.min(state.offset + state.limit, state.total)} of ${state.total}`;
+    $("activity-next").disabled = !state.hasMore;
+    // the total only when the API gave it (it counts only when that is cheap)
+    const shown = `${state.offset + 1}–${state.offset + state.items.length}`;
+    $("activity-page-info").textContent = state.total === null ? shown : `${shown} of ${state.total}`;
   }
 
   $("activity-prev").addEventListener("click", () => {

@@ -1,0 +1,120 @@
+"""Each provider stores its model count (issue 13: the providers list reads no model).
+
+The registry's writes keep the count (``$inc``); a count left wrong by a crash between a
+write and its ``$inc``, or by other code writing models, is corrected when that provider is
+read alone and at start-up."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bson import ObjectId
+from flask.testing import FlaskClient
+from pymongo.database import Database
+
+from tests.support import login, make_agent, make_app, make_provider, register
+
+
+def _listed(admin: FlaskClient) -> dict[str, int]:
+    res = admin.get("/api/llm/providers")
+    assert res.status_code == 200, res.json
+    return {p["name"]: p["modelCount"] for p in res.json["data"]}
+
+
+def _stored(db: Database, provider_id: str) -> Any:
+    doc = db.LlmProvider.find_one({"_id": ObjectId(provider_id)})
+    assert doc is not None
+    return doc.get("modelCount")
+
+
+def test_registering_and_deleting_models_keep_the_count(admin: FlaskClient, db: Database) -> None:
+    a = make_provider(admin, name="A")
+    b = make_provider(admin, "anthropic", name="B")
+    assert _listed(admin) == {"A": 0, "B": 0}
+    models = register(admin, a["id"], "m1", "m2", "m3")
+    register(admin, b["id"], "c1")
+    assert _listed(admin) == {"A": 3, "B": 1}
+    register(admin, a["id"], "m1", "m2", "m4")  # two refreshed, one new
+    assert _listed(admin) == {"A": 4, "B": 1}
+    assert admin.delete(f"/api/llm/models/{models[0]['id']}").status_code == 200
+    assert admin.delete(f"/api/llm/models/{models[0]['id']}").status_code == 404  # not twice
+    assert _listed(admin) == {"A": 3, "B": 1}
+    counted = db.LlmModel.count_documents({"providerId": ObjectId(a["id"])})
+    assert _stored(db, a["id"]) == 3 == counted
+
+
+def test_concurrent_registrations_add_up(admin: FlaskClient, db: Database) -> None:
+    provider = make_provider(admin)
+
+    def one(batch: int) -> None:  # overlapping batches: some models two writers create
+        ids = [f"m{i}" for i in range(batch * 5, batch * 5 + 10)]
+        register(admin, provider["id"], *ids)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(one, range(6)))
+    total = db.LlmModel.count_documents({"providerId": ObjectId(provider["id"])})
+    assert total == 35
+    assert _listed(admin) == {"openai main": 35}
+
+
+def test_a_wrong_count_is_corrected_by_reading_the_provider(admin: FlaskClient,
+                                                            db: Database) -> None:
+    provider = make_provider(admin)
+    register(admin, provider["id"], "m1", "m2")
+    # other code writes a model; a crash left another provider's count behind
+    db.LlmModel.insert_one({"providerId": ObjectId(provider["id"]), "providerModelId": "x"})
+    assert _listed(admin) == {"openai main": 2}  # the list reads the stored count
+    assert admin.get(f"/api/llm/providers/{provider['id']}").json["data"]["modelCount"] == 3
+    assert _stored(db, provider["id"]) == 3
+    assert _listed(admin) == {"openai main": 3}
+
+
+def test_start_up_recounts_every_provider(db: Database) -> None:
+    admin = login(make_app(db), "admin")
+    a = make_provider(admin, name="A")
+    b = make_provider(admin, "anthropic", name="B")
+    register(admin, a["id"], "m1", "m2")
+    db.LlmModel.insert_many([{"providerId": ObjectId(b["id"]), "providerModelId": f"x{i}"}
+                             for i in range(4)])
+    db.LlmModel.delete_many({"providerId": ObjectId(a["id"]), "providerModelId": "m1"})
+    db.LlmProvider.insert_one({"name": "C", "providerType": "openai", "status": "unknown"})
+    assert _listed(admin) == {"A": 2, "B": 0, "C": 0}
+    restarted = login(make_app(db), "admin")
+    assert _listed(restarted) == {"A": 1, "B": 4, "C": 0}
+    assert _stored(db, a["id"]) == 1 and _stored(db, b["id"]) == 4
+
+
+def test_a_provider_without_a_stored_count_is_counted(admin: FlaskClient, db: Database) -> None:
+    # written after start-up by code that does not know the field (the JavaScript app)
+    pid = db.LlmProvider.insert_one(
+        {"name": "legacy", "providerType": "ollama", "baseUrl": "http://127.0.0.1:11434",
+         "status": "unknown"}).inserted_id
+    db.LlmModel.insert_many([{"providerId": pid, "providerModelId": f"x{i}"} for i in range(3)])
+    assert _listed(admin) == {"legacy": 3}
+    assert _stored(db, str(pid)) == 3  # counted once, then read like the others
+    res = admin.patch(f"/api/llm/providers/{pid}", json={"name": "legacy 2"})
+    assert res.status_code == 200 and res.json["data"]["modelCount"] == 3
+
+
+def test_a_registration_answers_each_models_agent_count(admin: FlaskClient) -> None:
+    provider = make_provider(admin)
+    [used, spare] = register(admin, provider["id"], "m1", "m2")
+    assert (used["agentCount"], spare["agentCount"]) == (0, 0)
+    make_agent(admin, "One", modelId=used["id"])
+    make_agent(admin, "Two", modelId=spare["id"], fallbackModelIds=[used["id"]])
+    again = register(admin, provider["id"], "m1", "m2", "m3")  # two refreshed, one new
+    assert [m["agentCount"] for m in again] == [2, 1, 0]
+
+
+def test_check_providers_recounts_them(admin: FlaskClient, app: Any, db: Database) -> None:
+    provider = make_provider(admin, "ollama", baseUrl="http://127.0.0.1:9")  # nothing listens
+    db.LlmModel.insert_many([{"providerId": ObjectId(provider["id"]), "providerModelId": f"x{i}"}
+                             for i in range(2)])
+    assert _listed(admin) == {"ollama main": 0}
+    res = app.test_cli_runner().invoke(args=["llm", "check-providers"])
+    assert res.exit_code == 1, res.output  # the check failed; the count is corrected anyway
+    assert "model counts corrected: 1 provider(s)" in res.output
+    assert _listed(admin) == {"ollama main": 2}
+    again = app.test_cli_runner().invoke(args=["llm", "check-providers"])
+    assert "model counts corrected" not in again.output
