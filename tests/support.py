@@ -149,3 +149,13 @@ def credential_requests(talon: TalonServer) -> list[Any]:
 def bodies(talon: TalonServer, method: str | None = None) -> list[Any]:
     """JSON bodies the gateway received on its agent routes (optionally one method's)."""
     return [r.body for r in agent_requests(talon) if method is None or r.method == method]
+
+
+def plan_stages(plan: dict[str, Any]) -> list[str]:
+    """Every stage of an ``explain()`` winning plan, outermost first (``COLLSCAN``...)."""
+    stages = [plan.get("stage", "")]
+    for key in ("inputStage", "inputStages"):
+        child = plan.get(key)
+        for sub in (child if isinstance(child, list) else [child] if child else []):
+            stages += plan_stages(sub)
+    return stages

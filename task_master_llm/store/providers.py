@@ -37,6 +37,9 @@ class ProviderStore:
         """Create the indexes this store relies on (idempotent)."""
         ensure_index(self.collection, [("name", 1)], unique=True, name="name_unique")
         ensure_name_key_index(self.collection)  # "google ai" beside "Google AI": 409
+        # the providers whose delete began (few or none): every models page asks for them
+        ensure_index(self.collection, [("deleting", 1)], name="deleting",
+                     partialFilterExpression={"deleting": True})
         # at most one provider per type is the gateway's credential for that type
         ensure_index(
             self.collection,

@@ -11,6 +11,7 @@ from pymongo import MongoClient, monitoring
 from pymongo.database import Database
 
 from task_master_llm.store.agents import AgentStore
+from tests.support import plan_stages
 
 
 class _Finds(monitoring.CommandListener):
@@ -26,15 +27,6 @@ class _Finds(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
-
-
-def _plan_stages(plan: dict[str, Any]) -> list[str]:
-    stages = [plan.get("stage", "")]
-    for key in ("inputStage", "inputStages"):
-        child = plan.get(key)
-        for sub in (child if isinstance(child, list) else [child] if child else []):
-            stages += _plan_stages(sub)
-    return stages
 
 
 def test_using_models_reads_by_index_and_finds_both_kinds(db: Database, mongo_uri: str) -> None:
@@ -58,4 +50,4 @@ def test_using_models_reads_by_index_and_finds_both_kinds(db: Database, mongo_ur
     assert listener.filters
     for query in listener.filters:
         plan = db.Agent.find(query).explain()["queryPlanner"]["winningPlan"]
-        assert "COLLSCAN" not in _plan_stages(plan), (query, plan)
+        assert "COLLSCAN" not in plan_stages(plan), (query, plan)
