@@ -91,10 +91,7 @@ class AgentService:
         """One page of agents by name with their ``llmModel`` relations (a fixed number of
         queries): ``hasMore`` from reading ``limit + 1``; ``total`` only when the page
         reaches the end (no count of the whole collection)."""
-        docs = self.store.page(offset=offset, limit=limit + 1)
-        more = len(docs) > limit
-        del docs[limit:]
-        total = offset + len(docs) if not more and (docs or offset == 0) else None
+        docs, more, total = self.store.page(offset=offset, limit=limit)
         return {"items": self.with_models(docs), "hasMore": more, "total": total,
                 "limit": limit, "offset": offset}
 

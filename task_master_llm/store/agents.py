@@ -13,11 +13,13 @@ from pymongo.errors import DuplicateKeyError
 from task_master_llm.errors import Conflict, NotFound
 from task_master_llm.store.base import (
     NAME_KEY,
+    Page,
     ensure_index,
     ensure_name_key_index,
     maybe_object_id,
     name_key,
     name_taken,
+    read_page,
 )
 
 #: the order of agent lists and pages
@@ -77,9 +79,10 @@ class AgentStore:
         """Every agent, by name."""
         return list(self.collection.find({}).sort(PAGE_SORT))
 
-    def page(self, *, offset: int, limit: int) -> list[dict[str, Any]]:
-        """Agents ``offset`` to ``offset + limit`` by name."""
-        return list(self.collection.find({}).sort(PAGE_SORT).skip(offset).limit(limit))
+    def page(self, *, offset: int, limit: int) -> Page:
+        """One page of agents by name, whether more follow, and the total when the page
+        reaches the end (see :func:`~task_master_llm.store.base.read_page`)."""
+        return read_page(self.collection, {}, PAGE_SORT, offset=offset, limit=limit)
 
     def by_model_ids(self, model_ids: list[ObjectId]) -> list[dict[str, Any]]:
         """The agents bound to any of these models."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from pymongo.collection import Collection
 
-from task_master_llm.store.base import ensure_index
+from task_master_llm.store.base import Page, ensure_index, read_page
 
 #: newest first; ``_id`` breaks ties between events of the same millisecond
 NEWEST_FIRST = [("at", -1), ("_id", -1)]
@@ -48,21 +48,11 @@ class AuditStore:
 
     def page(
         self, query: Mapping[str, Any], *, offset: int, limit: int, count: bool = False
-    ) -> tuple[list[dict[str, Any]], bool, int | None]:
-        """One page of events matching ``query``, newest first: the page, whether more
-        follow (read with ``limit + 1``), and the total, counted only when ``count`` asks
-        for it and otherwise known only when the page reaches the end (else None)."""
-        cursor = (self.collection.find(dict(query)).sort(NEWEST_FIRST).skip(offset)
-                  .limit(limit + 1))
-        docs = list(cursor)
-        more = len(docs) > limit
-        del docs[limit:]
-        total: int | None = None
-        if count:
-            total = self.collection.count_documents(dict(query))
-        elif not more and (docs or offset == 0):
-            total = offset + len(docs)
-        return docs, more, total
+    ) -> Page:
+        """One page of events matching ``query``, newest first, whether more follow, and
+        the total when known (see :func:`~task_master_llm.store.base.read_page`)."""
+        return read_page(self.collection, query, NEWEST_FIRST, offset=offset, limit=limit,
+                         count=count)
 
 
 __all__ = ["NEWEST_FIRST", "AuditStore"]

@@ -34,6 +34,34 @@ def iso(value: datetime | None) -> str | None:
     )
 
 
+#: one page of documents, whether more follow it, and the total (None when not known)
+Page = tuple[list[dict[str, Any]], bool, int | None]
+
+
+def read_page(
+    collection: Collection,
+    query: Mapping[str, Any],
+    sort: list[tuple[str, int]],
+    *,
+    offset: int,
+    limit: int,
+    count: bool = False,
+) -> Page:
+    """One page of ``query``'s documents in ``sort`` order, read with ``limit + 1`` to
+    learn whether more follow. The total is counted (one more query) only when ``count``
+    asks for it, and is otherwise known only when the page reaches the end: no list
+    counts its whole collection for every page."""
+    docs = list(collection.find(dict(query)).sort(sort).skip(offset).limit(limit + 1))
+    more = len(docs) > limit
+    del docs[limit:]
+    total: int | None = None
+    if count:
+        total = collection.count_documents(dict(query))
+    elif not more and (docs or offset == 0):
+        total = offset + len(docs)
+    return docs, more, total
+
+
 def parse_object_id(value: Any, what: str = "record") -> ObjectId:
     """Turn a URL or body id into an ObjectId; a malformed id is a 404, never a 500."""
     if isinstance(value, ObjectId):

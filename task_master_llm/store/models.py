@@ -11,7 +11,7 @@ from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from task_master_llm.errors import NotFound
-from task_master_llm.store.base import ensure_index, maybe_object_id, utcnow
+from task_master_llm.store.base import Page, ensure_index, maybe_object_id, read_page, utcnow
 
 #: the order of a page of models (an index for it, alone and after each filter field)
 PAGE_SORT = [("displayName", 1), ("providerModelId", 1), ("_id", 1)]
@@ -103,26 +103,11 @@ class ModelStore:
 
     def page(
         self, query: Mapping[str, Any], *, offset: int, limit: int, count: bool = False
-    ) -> tuple[list[dict[str, Any]], bool, int | None]:
-        """One page of models matching ``query`` in :data:`PAGE_SORT` order: the page,
-        whether more follow, and the total. The page is read with ``limit + 1`` to learn
-        ``hasMore``; the total is counted only when ``count`` asks for it, and is otherwise
-        known only when the page reaches the end (None when it is not known)."""
-        cursor = (
-            self.collection.find(dict(query))
-            .sort(PAGE_SORT)
-            .skip(offset)
-            .limit(limit + 1)
-        )
-        docs = list(cursor)
-        more = len(docs) > limit
-        del docs[limit:]
-        total: int | None = None
-        if count:
-            total = self.collection.count_documents(dict(query))
-        elif not more and (docs or offset == 0):
-            total = offset + len(docs)
-        return docs, more, total
+    ) -> Page:
+        """One page of models matching ``query`` in :data:`PAGE_SORT` order, whether more
+        follow, and the total when known (see :func:`~task_master_llm.store.base.read_page`)."""
+        return read_page(self.collection, query, PAGE_SORT, offset=offset, limit=limit,
+                         count=count)
 
     def all(self) -> list[dict[str, Any]]:
         """Every registered model (the migration matches legacy strings against them)."""
