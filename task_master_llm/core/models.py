@@ -83,10 +83,12 @@ class ModelService:
 
         Four queries: the page (``limit + 1``), its providers' summaries (which say
         whether a provider is being deleted), the agent counts (two). The list of deleting
-        providers is read (and the page again, without their models) only when it can
-        change the answer: the first page holds a model of such a provider, or the page
-        starts past the first model (hidden models may come before it). One provider's
-        page reads that provider's summary first instead."""
+        providers is read when it can change the answer: the first page holds a model of
+        such a provider, more models follow it (hidden ones among them would make
+        ``hasMore`` and ``total`` count what never shows), or the page starts past the
+        first model (hidden models may come before it); the page is read again without
+        their models when there are any. One provider's page reads that provider's
+        summary first instead."""
         query: dict[str, Any] = {}
         found: dict[Any, dict[str, Any]]
         if enabled is not None:
@@ -106,12 +108,19 @@ class ModelService:
             docs, more, total = read({"providerId": oid})
             return _page(self._decorated(docs, found), more, total, limit, offset)
         found = {}
+        hidden: list[ObjectId] | None = None
         if offset == 0:
             docs, more, total = read({})
             found = self._summaries_of(docs, found)
             if not any(_deleting(p) for p in found.values()):
-                return _page(self._decorated(docs, found), more, total, limit, offset)
-        hidden = self.providers.deleting_ids()
+                # no hidden model on the page; hasMore and a count may still count hidden
+                # models after it, unless every match is on the page or none is hidden
+                if more:
+                    hidden = self.providers.deleting_ids()
+                if not more or not hidden:
+                    return _page(self._decorated(docs, found), more, total, limit, offset)
+        if hidden is None:
+            hidden = self.providers.deleting_ids()
         docs, more, total = read({"providerId": {"$nin": hidden}} if hidden else {})
         found = self._summaries_of(docs, found)
         return _page(self._decorated(docs, found), more, total, limit, offset)

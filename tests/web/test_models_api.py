@@ -383,3 +383,19 @@ def test_registration_racing_another_one_returns_the_winners_document(admin, db,
     assert len(stored) == 3 and stored["m2"]["_id"] == winner
     for model in data["models"]:
         assert model["id"] == str(stored[model["providerModelId"]]["_id"])
+
+
+def test_a_first_page_says_no_more_when_only_hidden_models_follow(admin, member, db):
+    """The first page holds no model of the provider being deleted, but its models sort
+    after the page: hasMore and a counted total must not count them (they never show)."""
+    kept = make_provider(admin, name="kept")
+    going = make_provider(admin, "anthropic", name="going")
+    register(admin, kept["id"], *[f"a{i}" for i in range(4)])
+    register(admin, going["id"], "z0", "z1")
+    db.LlmProvider.update_one({"_id": ObjectId(going["id"])}, {"$set": {"deleting": True}})
+    page = listed(member, limit=4)
+    assert [m["providerModelId"] for m in page["items"]] == ["a0", "a1", "a2", "a3"]
+    assert page["hasMore"] is False and page["total"] == 4
+    counted = listed(member, limit=2, count="true")
+    assert counted["hasMore"] is True and counted["total"] == 4
+    assert listed(member, limit=4, offset=4)["items"] == []
