@@ -177,7 +177,7 @@ class ModelService:
         created, updated, lost = self.store.bulk_upsert(operations, upserts)
         # count what was created on the provider; its document also says whether a
         # delete began meanwhile
-        current = self.providers.add_models(pid, created)
+        current = self._count_models(pid, created)
         if current is None or current.get("deleting"):
             # the provider was deleted meanwhile: finish its cascade for what we wrote
             self.store.delete_by_provider(pid)
@@ -308,14 +308,30 @@ class ModelService:
             )
         detached = self.agents.detach_from_models([doc["_id"]], deadline) if users else []
         self.agents.drop_fallbacks([doc["_id"]], deadline)
-        if self.store.remove(doc["_id"]):
-            self.providers.add_models(doc["providerId"], -1)
+        if self.store.remove(doc["_id"]) and isinstance(doc.get("providerId"), ObjectId):
+            self._count_models(doc["providerId"], -1)
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
         self.audit.record("model.deleted", model_target(doc),
                           details={"force": force, "detachedAgents": len(detached)})
         return {"id": str(doc["_id"]), "detachedAgents": detached}
 
     # --- helpers ---------------------------------------------------------------------
+    def _count_models(self, provider_id: ObjectId, n: int) -> dict[str, Any] | None:
+        """Count ``n`` models more (or fewer) on a provider; its document as it is now
+        (None: gone). A stored count that is missing or odd (written by other code) is
+        not added to but replaced by the provider's models counted now."""
+        doc = self.providers.add_models(provider_id, n)
+        if doc is not None:
+            return doc
+        doc = self.providers.find(provider_id)
+        if doc is None:
+            return None
+        counted = self.store.count_by_provider([provider_id]).get(provider_id, 0)
+        if self.providers.set_model_count(doc, counted):
+            return {**doc, "modelCount": counted}
+        # another writer stored a count meanwhile: add to it
+        return self.providers.add_models(provider_id, n) or self.providers.find(provider_id)
+
     def _upsert(
         self,
         provider_id: ObjectId,

@@ -118,3 +118,41 @@ def test_check_providers_recounts_them(admin: FlaskClient, app: Any, db: Databas
     assert _listed(admin) == {"ollama main": 2}
     again = app.test_cli_runner().invoke(args=["llm", "check-providers"])
     assert "model counts corrected" not in again.output
+
+
+def test_a_registration_on_a_provider_without_a_stored_count_counts_all_its_models(
+        admin: FlaskClient, db: Database) -> None:
+    # other code wrote the provider (no count) and its models; a registration comes first
+    pid = db.LlmProvider.insert_one(
+        {"name": "legacy", "providerType": "openai", "status": "unknown"}).inserted_id
+    db.LlmModel.insert_many([{"providerId": pid, "providerModelId": f"x{i}"} for i in range(3)])
+    register(admin, str(pid), "new-one")
+    assert _listed(admin) == {"legacy": 4}
+    assert _stored(db, str(pid)) == 4
+
+
+def test_a_registration_on_a_provider_with_an_odd_stored_count_is_no_500(
+        admin: FlaskClient, db: Database) -> None:
+    for name, odd in (("null", None), ("text", "2"), ("flag", True), ("minus", -5)):
+        pid = db.LlmProvider.insert_one({"name": name, "providerType": "openai",
+                                         "status": "unknown", "modelCount": odd}).inserted_id
+        db.LlmModel.insert_one({"providerId": pid, "providerModelId": "old"})
+        register(admin, str(pid), "new-one")
+        assert _stored(db, str(pid)) == 2, name
+    assert _listed(admin) == {"flag": 2, "minus": 2, "null": 2, "text": 2}
+
+
+def test_odd_stored_counts_are_not_listed(admin: FlaskClient, db: Database) -> None:
+    for name, odd in (("flag", True), ("minus", -5)):
+        pid = db.LlmProvider.insert_one({"name": name, "providerType": "openai",
+                                         "status": "unknown", "modelCount": odd}).inserted_id
+        db.LlmModel.insert_many([{"providerId": pid, "providerModelId": f"x{i}"}
+                                 for i in range(3)])
+    assert _listed(admin) == {"flag": 3, "minus": 3}
+
+
+def test_deleting_a_model_without_a_provider_is_no_500(admin: FlaskClient, db: Database) -> None:
+    mid = db.LlmModel.insert_one({"providerModelId": "orphan", "displayName": "orphan"}).inserted_id
+    res = admin.delete(f"/api/llm/models/{mid}")
+    assert res.status_code == 200, res.json
+    assert db.LlmModel.count_documents({"_id": mid}) == 0
