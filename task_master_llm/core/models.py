@@ -188,9 +188,11 @@ class ModelService:
             models = [found.get(m) if i in lost else doc
                       for i, (m, doc) in enumerate(zip(wanted, models, strict=True))]
         written = [doc for doc in models if doc is not None]
+        # what this call created (a model another writer created first it refreshed)
+        made = {doc["_id"] for i, (m, doc) in enumerate(zip(wanted, models, strict=True))
+                if doc is not None and m not in existing and i not in lost}
         for new in (True, False):  # one event for the new models, one for the refreshed
-            touched = [model_target(d) for d in written
-                       if (d["providerModelId"] in existing) != new]
+            touched = [model_target(d) for d in written if (d["_id"] in made) == new]
             if touched:
                 self.audit.record(
                     "model.registered", provider_target(current), related=touched,
@@ -198,8 +200,6 @@ class ModelService:
                              "new": new, "models": len(touched)},
                 )
         summary = provider_summary(current)
-        made = {doc["_id"] for i, (m, doc) in enumerate(zip(wanted, models, strict=True))
-                if doc is not None and m not in existing and i not in lost}
         decorated = self.impact.decorate(written, unused=made)
         return {"created": created, "updated": updated,
                 "models": [{**doc, "provider": summary} for doc in decorated]}

@@ -156,3 +156,30 @@ def test_deleting_a_model_without_a_provider_is_no_500(admin: FlaskClient, db: D
     res = admin.delete(f"/api/llm/models/{mid}")
     assert res.status_code == 200, res.json
     assert db.LlmModel.count_documents({"_id": mid}) == 0
+
+
+def test_a_model_another_writer_created_first_is_counted_once_and_audited_as_refreshed(
+        admin: FlaskClient, app: Any, db: Database, monkeypatch: Any) -> None:
+    provider = make_provider(admin)
+    pid = ObjectId(provider["id"])
+    store = app.extensions["task_master_llm"].models.store
+    real = store.by_provider_model_ids
+
+    def read_then_race(provider_id: Any, ids: list[str]) -> Any:
+        found = real(provider_id, ids)
+        if "raced" not in found:  # another registration creates it right after our read
+            other = login(make_app(db), "admin")
+            register(other, provider["id"], "raced")
+        return found
+
+    monkeypatch.setattr(store, "by_provider_model_ids", read_then_race)
+    res = admin.post("/api/llm/models", json={"providerId": provider["id"], "models": [
+        {"providerModelId": "raced"}, {"providerModelId": "fresh"}]})
+    assert res.status_code == 201, res.json
+    assert (res.json["data"]["created"], res.json["data"]["updated"]) == (1, 1)
+    assert _listed(admin) == {"openai main": 2} and _stored(db, provider["id"]) == 2
+    assert db.LlmModel.count_documents({"providerId": pid}) == 2
+    events = sorted((sorted(t["name"] for t in e["targets"][1:]), e["details"]["new"])
+                    for e in db.LlmAuditEvent.find({"action": "model.registered"}))
+    # "raced" was created once, by the other writer; this registration refreshed it
+    assert events == [(["fresh"], True), (["raced"], False), (["raced"], True)]
