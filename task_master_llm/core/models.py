@@ -174,7 +174,7 @@ class ModelService:
             upsert if m in existing else InsertOne(doc)
             for upsert, m, doc in zip(upserts, wanted, models, strict=True)
         ]
-        created, updated, lost = self.store.bulk_upsert(operations, upserts)
+        created, updated, lost, revived = self.store.bulk_upsert(operations, upserts)
         # count what was created on the provider; its document also says whether a
         # delete began meanwhile
         current = self._count_models(pid, created)
@@ -183,14 +183,16 @@ class ModelService:
             self.store.delete_by_provider(pid)
             raise NotFound(f"Provider {provider.get('name')!r} was deleted meanwhile.")
         log.info("models registered provider=%s created=%d updated=%d", pid, created, updated)
-        if lost:  # another registration created these first (a race): read them
-            found = self.store.by_provider_model_ids(pid, [wanted[i] for i in lost])
-            models = [found.get(m) if i in lost else doc
+        reread = lost | revived
+        if reread:  # another registration created these first, or they were deleted
+            # meanwhile and created anew (a race): read them
+            found = self.store.by_provider_model_ids(pid, [wanted[i] for i in reread])
+            models = [found.get(m) if i in reread else doc
                       for i, (m, doc) in enumerate(zip(wanted, models, strict=True))]
         written = [doc for doc in models if doc is not None]
         # what this call created (a model another writer created first it refreshed)
         made = {doc["_id"] for i, (m, doc) in enumerate(zip(wanted, models, strict=True))
-                if doc is not None and m not in existing and i not in lost}
+                if doc is not None and (m not in existing and i not in lost or i in revived)}
         for new in (True, False):  # one event for the new models, one for the refreshed
             touched = [model_target(d) for d in written if (d["_id"] in made) == new]
             if touched:
