@@ -18,13 +18,17 @@ or deletes one, except that an event stored before ``targets`` existed gets its 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.collection import Collection
+from pymongo.errors import PyMongoError
 
 from task_master_llm.store.base import Page, ensure_index, read_page
+
+log = logging.getLogger(__name__)
 
 #: how many old events one write fills with their ``targets``
 _FILL_BATCH = 1000
@@ -46,7 +50,11 @@ class AuditStore:
         ensure_index(self.collection, [("targets.id", 1), ("at", -1)], name="targets_at")
         ensure_index(self.collection, [("targets.type", 1), ("at", -1)], name="targets_type_at")
         ensure_index(self.collection, [("action", 1), ("at", -1)], name="action_at")
-        self.fill_targets()
+        try:
+            self.fill_targets()
+        except PyMongoError as exc:  # best effort, like every audit write: start anyway
+            log.warning("old audit events not given their targets (%s): the Activity "
+                        "filters miss them until a start-up succeeds", type(exc).__name__)
 
     def fill_targets(self) -> int:
         """Give each event stored before ``targets`` existed its ``targets`` (its
