@@ -83,10 +83,12 @@ class ModelService:
 
         Four queries: the page (``limit + 1``), its providers' summaries (which say
         whether a provider is being deleted), the agent counts (two). The list of deleting
-        providers is read (and the page again, without their models) only when it can
-        change the answer: the first page holds a model of such a provider, or the page
-        starts past the first model (hidden models may come before it). One provider's
-        page reads that provider's summary first instead."""
+        providers is read when it can change the answer: the first page holds a model of
+        such a provider, more models follow it (hidden ones among them would make
+        ``hasMore`` and ``total`` count what never shows), or the page starts past the
+        first model (hidden models may come before it); the page is read again without
+        their models when there are any. One provider's page reads that provider's
+        summary first instead."""
         query: dict[str, Any] = {}
         found: dict[Any, dict[str, Any]]
         if enabled is not None:
@@ -106,12 +108,19 @@ class ModelService:
             docs, more, total = read({"providerId": oid})
             return _page(self._decorated(docs, found), more, total, limit, offset)
         found = {}
+        hidden: list[ObjectId] | None = None
         if offset == 0:
             docs, more, total = read({})
             found = self._summaries_of(docs, found)
             if not any(_deleting(p) for p in found.values()):
-                return _page(self._decorated(docs, found), more, total, limit, offset)
-        hidden = self.providers.deleting_ids()
+                # no hidden model on the page; hasMore and a count may still count hidden
+                # models after it, unless every match is on the page or none is hidden
+                if more:
+                    hidden = self.providers.deleting_ids()
+                if not more or not hidden:
+                    return _page(self._decorated(docs, found), more, total, limit, offset)
+        if hidden is None:
+            hidden = self.providers.deleting_ids()
         docs, more, total = read({"providerId": {"$nin": hidden}} if hidden else {})
         found = self._summaries_of(docs, found)
         return _page(self._decorated(docs, found), more, total, limit, offset)
@@ -165,23 +174,27 @@ class ModelService:
             upsert if m in existing else InsertOne(doc)
             for upsert, m, doc in zip(upserts, wanted, models, strict=True)
         ]
-        created, updated, lost = self.store.bulk_upsert(operations, upserts)
+        created, updated, lost, revived = self.store.bulk_upsert(operations, upserts)
         # count what was created on the provider; its document also says whether a
         # delete began meanwhile
-        current = self.providers.add_models(pid, created)
+        current = self._count_models(pid, created)
         if current is None or current.get("deleting"):
             # the provider was deleted meanwhile: finish its cascade for what we wrote
             self.store.delete_by_provider(pid)
             raise NotFound(f"Provider {provider.get('name')!r} was deleted meanwhile.")
         log.info("models registered provider=%s created=%d updated=%d", pid, created, updated)
-        if lost:  # another registration created these first (a race): read them
-            found = self.store.by_provider_model_ids(pid, [wanted[i] for i in lost])
-            models = [found.get(m) if i in lost else doc
+        reread = lost | revived
+        if reread:  # another registration created these first, or they were deleted
+            # meanwhile and created anew (a race): read them
+            found = self.store.by_provider_model_ids(pid, [wanted[i] for i in reread])
+            models = [found.get(m) if i in reread else doc
                       for i, (m, doc) in enumerate(zip(wanted, models, strict=True))]
         written = [doc for doc in models if doc is not None]
+        # what this call created (a model another writer created first it refreshed)
+        made = {doc["_id"] for i, (m, doc) in enumerate(zip(wanted, models, strict=True))
+                if doc is not None and (m not in existing and i not in lost or i in revived)}
         for new in (True, False):  # one event for the new models, one for the refreshed
-            touched = [model_target(d) for d in written
-                       if (d["providerModelId"] in existing) != new]
+            touched = [model_target(d) for d in written if (d["_id"] in made) == new]
             if touched:
                 self.audit.record(
                     "model.registered", provider_target(current), related=touched,
@@ -189,8 +202,6 @@ class ModelService:
                              "new": new, "models": len(touched)},
                 )
         summary = provider_summary(current)
-        made = {doc["_id"] for i, (m, doc) in enumerate(zip(wanted, models, strict=True))
-                if doc is not None and m not in existing and i not in lost}
         decorated = self.impact.decorate(written, unused=made)
         return {"created": created, "updated": updated,
                 "models": [{**doc, "provider": summary} for doc in decorated]}
@@ -299,14 +310,30 @@ class ModelService:
             )
         detached = self.agents.detach_from_models([doc["_id"]], deadline) if users else []
         self.agents.drop_fallbacks([doc["_id"]], deadline)
-        if self.store.remove(doc["_id"]):
-            self.providers.add_models(doc["providerId"], -1)
+        if self.store.remove(doc["_id"]) and isinstance(doc.get("providerId"), ObjectId):
+            self._count_models(doc["providerId"], -1)
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
         self.audit.record("model.deleted", model_target(doc),
                           details={"force": force, "detachedAgents": len(detached)})
         return {"id": str(doc["_id"]), "detachedAgents": detached}
 
     # --- helpers ---------------------------------------------------------------------
+    def _count_models(self, provider_id: ObjectId, n: int) -> dict[str, Any] | None:
+        """Count ``n`` models more (or fewer) on a provider; its document as it is now
+        (None: gone). A stored count that is missing or odd (written by other code) is
+        not added to but replaced by the provider's models counted now."""
+        doc = self.providers.add_models(provider_id, n)
+        if doc is not None:
+            return doc
+        doc = self.providers.find(provider_id)
+        if doc is None:
+            return None
+        counted = self.store.count_by_provider([provider_id]).get(provider_id, 0)
+        if self.providers.set_model_count(doc, counted):
+            return {**doc, "modelCount": counted}
+        # another writer stored a count meanwhile: add to it
+        return self.providers.add_models(provider_id, n) or self.providers.find(provider_id)
+
     def _upsert(
         self,
         provider_id: ObjectId,

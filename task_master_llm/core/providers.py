@@ -35,15 +35,15 @@ from task_master_llm.store import (
     utcnow,
 )
 from task_master_llm.store.health import HealthStore
-from task_master_llm.store.providers import MODEL_COUNT
+from task_master_llm.store.providers import stored_model_count
 
 log = logging.getLogger(__name__)
 
 
 def _stored_count(doc: Mapping[str, Any], counted: Mapping[Any, int]) -> int:
     """A provider's stored model count, or what was counted for it when it has none."""
-    stored = doc.get(MODEL_COUNT)
-    return stored if isinstance(stored, int) else counted.get(doc["_id"], 0)
+    stored = stored_model_count(doc)
+    return stored if stored is not None else counted.get(doc["_id"], 0)
 
 #: API field -> attribute of the adapter's FieldRule
 _RULED_FIELDS = {
@@ -81,7 +81,7 @@ class ProviderService:
         them (one query; a provider written without a count by other code has its models
         counted, and the count stored, once)."""
         docs = self.store.all()
-        missing = [d for d in docs if not isinstance(d.get(MODEL_COUNT), int)]
+        missing = [d for d in docs if stored_model_count(d) is None]
         counted: dict[Any, int] = {}
         if missing:  # counted once: the counts are stored for the next reads
             counted = self.models.count_by_provider([d["_id"] for d in missing])
@@ -98,8 +98,8 @@ class ProviderService:
 
     def _model_count(self, doc: Mapping[str, Any]) -> int:
         """A provider's stored model count, counted when it has none."""
-        stored = doc.get(MODEL_COUNT)
-        if isinstance(stored, int):
+        stored = stored_model_count(doc)
+        if stored is not None:
             return stored
         return self.models.count_by_provider([doc["_id"]]).get(doc["_id"], 0)
 

@@ -115,15 +115,17 @@ class ModelStore:
 
     def bulk_upsert(
         self, operations: list[InsertOne | UpdateOne], upserts: list[UpdateOne]
-    ) -> tuple[int, int, set[int]]:
+    ) -> tuple[int, int, set[int], set[int]]:
         """Run inserts (models not found before) and upserts in one unordered bulk write;
         ``upserts[i]`` is operation ``i`` as an upsert. Returns (created, updated, the
         indexes of inserts that lost a race: another writer made the model first, so its
-        upsert ran instead and the document is that writer's).
+        upsert ran instead and the document is that writer's; the indexes of upserts of
+        models found before that created them anew: they were deleted meanwhile, and the
+        new document has a new id).
 
         Inserting what is known to be new is several times cheaper than an upsert."""
         if not operations:
-            return 0, 0, set()
+            return 0, 0, set(), set()
         try:
             result = self.collection.bulk_write(operations, ordered=False)
         except BulkWriteError as exc:
@@ -141,8 +143,10 @@ class ModelStore:
                 + retry.upserted_count,
                 details.get("nMatched", 0) + retry.matched_count,
                 lost,
+                {u["index"] for u in details.get("upserted", [])},
             )
-        return result.inserted_count + result.upserted_count, result.matched_count, set()
+        return (result.inserted_count + result.upserted_count, result.matched_count, set(),
+                set(result.upserted_ids or {}))
 
     def update(
         self, model_id: ObjectId, set_fields: Mapping[str, Any],

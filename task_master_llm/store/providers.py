@@ -27,6 +27,13 @@ from task_master_llm.store.summaries import PROVIDER_SUMMARY
 MODEL_COUNT = "modelCount"
 
 
+def stored_model_count(doc: Mapping[str, Any]) -> int | None:
+    """A provider's stored model count when it is one (an integer, not negative, not a
+    flag); None when it is missing or odd (other code wrote it): it is counted instead."""
+    value = doc.get(MODEL_COUNT)
+    return value if type(value) is int and value >= 0 else None
+
+
 class ProviderStore:
     """CRUD on provider documents. Uniqueness of ``name`` comes from a unique index."""
 
@@ -115,9 +122,12 @@ class ProviderStore:
     # --- the model count kept on each provider ----------------------------------------
     def add_models(self, provider_id: ObjectId, n: int) -> dict[str, Any] | None:
         """Count ``n`` models more (or fewer) for a provider and return its document as it
-        is now, being deleted or not (None when it is gone)."""
+        is now, being deleted or not. None when it is gone, or when its stored count is
+        missing or odd (not an integer, or it would go below 0: only a recount can tell
+        the true one) and was left as it was."""
         return self.collection.find_one_and_update(
-            {"_id": provider_id}, {"$inc": {MODEL_COUNT: n}},
+            {"_id": provider_id, MODEL_COUNT: {"$type": "int", "$gte": max(0, -n)}},
+            {"$inc": {MODEL_COUNT: n}},
             return_document=ReturnDocument.AFTER,
         )
 
@@ -125,7 +135,7 @@ class ProviderStore:
         """Correct a provider's stored count to ``counted`` (read from the models after
         ``doc`` was read), unless a registration changed the count meanwhile: its ``$inc``
         is then newer than what was counted. True when the count was corrected."""
-        if doc.get(MODEL_COUNT) == counted:
+        if stored_model_count(doc) == counted:
             return False
         match = {"_id": doc["_id"], MODEL_COUNT: doc.get(MODEL_COUNT)}  # None: missing
         return self.collection.update_one(
@@ -136,7 +146,7 @@ class ProviderStore:
         operations = [
             UpdateOne({"_id": d["_id"], MODEL_COUNT: d.get(MODEL_COUNT)},
                       {"$set": {MODEL_COUNT: counts.get(d["_id"], 0)}})
-            for d in docs if d.get(MODEL_COUNT) != counts.get(d["_id"], 0)
+            for d in docs if stored_model_count(d) != counts.get(d["_id"], 0)
         ]
         if not operations:
             return 0

@@ -254,3 +254,28 @@ def test_a_registration_is_one_event_found_by_any_of_its_models(admin, db):
     assert {e["details"]["models"] for e in events(admin, action="model.registered",
                                                    targetType="model")} == {120, 2, 1}
     assert len(events(admin, targetId=provider["id"], action="model")) == 3
+
+
+def test_events_stored_before_targets_are_still_found_by_their_target(admin, db):
+    """An event written before ``targets`` existed (only ``target``) is found by its
+    target's id and type like a new one once the upgraded registry has started."""
+    from datetime import datetime, timezone
+
+    from bson import ObjectId
+
+    provider = make_provider(admin)
+    old_id = ObjectId()
+    db.LlmAuditEvent.insert_one({
+        "_id": old_id, "at": datetime(2026, 1, 2, tzinfo=timezone.utc), "actor": "admin-1",
+        "action": "provider.tested",
+        "target": {"type": "provider", "id": provider["id"], "name": "openai main"},
+        "outcome": "ok", "error": None, "fingerprint": None, "details": {}})
+    admin = login(make_app(db), "admin")  # the upgraded registry starts
+    found = events(admin, targetId=provider["id"])
+    assert found[-1]["id"] == str(old_id) and found[-1]["action"] == "provider.tested"
+    assert str(old_id) in {e["id"] for e in events(admin, targetType="provider")}
+    assert str(old_id) in {e["id"] for e in events(admin, targetId=provider["id"],
+                                                    targetType="provider", action="provider")}
+    res = admin.get("/api/llm/audit", query_string={"targetId": provider["id"], "count": "true",
+                                                     "limit": 1})
+    assert res.json["data"]["total"] == len(found) and res.json["data"]["hasMore"] is True

@@ -107,3 +107,22 @@ def test_an_actor_hook_that_fails_still_leaves_an_event(db, actor):
     make_provider(login(app, "admin"), "ollama")
     [event] = db.LlmAuditEvent.find({"action": "provider.created"})
     assert event["actor"] == "unknown"
+
+
+def test_start_up_survives_an_audit_collection_refusing_to_fill_old_events(db, caplog):
+    """Old events (no ``targets``) in a collection that now refuses every write: the
+    registry starts anyway (filling them is best effort, like every audit write)."""
+    from datetime import datetime, timezone
+
+    db.LlmAuditEvent.insert_one({
+        "at": datetime(2026, 1, 2, tzinfo=timezone.utc), "actor": "admin-1",
+        "action": "provider.tested", "target": {"type": "provider", "id": "x", "name": "x"},
+        "outcome": "ok", "error": None, "fingerprint": None, "details": {}})
+    db.command("collMod", "LlmAuditEvent",
+               validator={"$jsonSchema": {"bsonType": "object", "required": ["neverPresent"]}},
+               validationAction="error")
+    caplog.set_level(logging.WARNING)
+    app = make_app(db)
+    admin = login(app, "admin")
+    assert admin.get("/api/llm/audit").status_code == 200
+    assert any("old audit events" in r.getMessage() for r in caplog.records)

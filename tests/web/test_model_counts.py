@@ -118,3 +118,68 @@ def test_check_providers_recounts_them(admin: FlaskClient, app: Any, db: Databas
     assert _listed(admin) == {"ollama main": 2}
     again = app.test_cli_runner().invoke(args=["llm", "check-providers"])
     assert "model counts corrected" not in again.output
+
+
+def test_a_registration_on_a_provider_without_a_stored_count_counts_all_its_models(
+        admin: FlaskClient, db: Database) -> None:
+    # other code wrote the provider (no count) and its models; a registration comes first
+    pid = db.LlmProvider.insert_one(
+        {"name": "legacy", "providerType": "openai", "status": "unknown"}).inserted_id
+    db.LlmModel.insert_many([{"providerId": pid, "providerModelId": f"x{i}"} for i in range(3)])
+    register(admin, str(pid), "new-one")
+    assert _listed(admin) == {"legacy": 4}
+    assert _stored(db, str(pid)) == 4
+
+
+def test_a_registration_on_a_provider_with_an_odd_stored_count_is_no_500(
+        admin: FlaskClient, db: Database) -> None:
+    for name, odd in (("null", None), ("text", "2"), ("flag", True), ("minus", -5)):
+        pid = db.LlmProvider.insert_one({"name": name, "providerType": "openai",
+                                         "status": "unknown", "modelCount": odd}).inserted_id
+        db.LlmModel.insert_one({"providerId": pid, "providerModelId": "old"})
+        register(admin, str(pid), "new-one")
+        assert _stored(db, str(pid)) == 2, name
+    assert _listed(admin) == {"flag": 2, "minus": 2, "null": 2, "text": 2}
+
+
+def test_odd_stored_counts_are_not_listed(admin: FlaskClient, db: Database) -> None:
+    for name, odd in (("flag", True), ("minus", -5)):
+        pid = db.LlmProvider.insert_one({"name": name, "providerType": "openai",
+                                         "status": "unknown", "modelCount": odd}).inserted_id
+        db.LlmModel.insert_many([{"providerId": pid, "providerModelId": f"x{i}"}
+                                 for i in range(3)])
+    assert _listed(admin) == {"flag": 3, "minus": 3}
+
+
+def test_deleting_a_model_without_a_provider_is_no_500(admin: FlaskClient, db: Database) -> None:
+    mid = db.LlmModel.insert_one({"providerModelId": "orphan", "displayName": "orphan"}).inserted_id
+    res = admin.delete(f"/api/llm/models/{mid}")
+    assert res.status_code == 200, res.json
+    assert db.LlmModel.count_documents({"_id": mid}) == 0
+
+
+def test_a_model_another_writer_created_first_is_counted_once_and_audited_as_refreshed(
+        admin: FlaskClient, app: Any, db: Database, monkeypatch: Any) -> None:
+    provider = make_provider(admin)
+    pid = ObjectId(provider["id"])
+    store = app.extensions["task_master_llm"].models.store
+    real = store.by_provider_model_ids
+
+    def read_then_race(provider_id: Any, ids: list[str]) -> Any:
+        found = real(provider_id, ids)
+        if "raced" not in found:  # another registration creates it right after our read
+            other = login(make_app(db), "admin")
+            register(other, provider["id"], "raced")
+        return found
+
+    monkeypatch.setattr(store, "by_provider_model_ids", read_then_race)
+    res = admin.post("/api/llm/models", json={"providerId": provider["id"], "models": [
+        {"providerModelId": "raced"}, {"providerModelId": "fresh"}]})
+    assert res.status_code == 201, res.json
+    assert (res.json["data"]["created"], res.json["data"]["updated"]) == (1, 1)
+    assert _listed(admin) == {"openai main": 2} and _stored(db, provider["id"]) == 2
+    assert db.LlmModel.count_documents({"providerId": pid}) == 2
+    events = sorted((sorted(t["name"] for t in e["targets"][1:]), e["details"]["new"])
+                    for e in db.LlmAuditEvent.find({"action": "model.registered"}))
+    # "raced" was created once, by the other writer; this registration refreshed it
+    assert events == [(["fresh"], True), (["raced"], False), (["raced"], True)]

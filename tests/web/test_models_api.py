@@ -383,3 +383,44 @@ def test_registration_racing_another_one_returns_the_winners_document(admin, db,
     assert len(stored) == 3 and stored["m2"]["_id"] == winner
     for model in data["models"]:
         assert model["id"] == str(stored[model["providerModelId"]]["_id"])
+
+
+def test_a_first_page_says_no_more_when_only_hidden_models_follow(admin, member, db):
+    """The first page holds no model of the provider being deleted, but its models sort
+    after the page: hasMore and a counted total must not count them (they never show)."""
+    kept = make_provider(admin, name="kept")
+    going = make_provider(admin, "anthropic", name="going")
+    register(admin, kept["id"], *[f"a{i}" for i in range(4)])
+    register(admin, going["id"], "z0", "z1")
+    db.LlmProvider.update_one({"_id": ObjectId(going["id"])}, {"$set": {"deleting": True}})
+    page = listed(member, limit=4)
+    assert [m["providerModelId"] for m in page["items"]] == ["a0", "a1", "a2", "a3"]
+    assert page["hasMore"] is False and page["total"] == 4
+    counted = listed(member, limit=2, count="true")
+    assert counted["hasMore"] is True and counted["total"] == 4
+    assert listed(member, limit=4, offset=4)["items"] == []
+
+
+def test_registration_racing_a_model_delete_returns_the_model_it_created_anew(
+        admin, db, monkeypatch):
+    """A registered model is deleted between the registration's read and its write: the
+    upsert creates it anew (a new id), and that is what the response and the audit name,
+    not the deleted one."""
+    pid = make_provider(admin)["id"]
+    [old, _] = register(admin, pid, "m1", "m2")
+    original = ModelStore.bulk_upsert
+
+    def deleted_first(self, operations, upserts):
+        assert admin.delete(f"/api/llm/models/{old['id']}").status_code == 200
+        return original(self, operations, upserts)
+
+    monkeypatch.setattr(ModelStore, "bulk_upsert", deleted_first)
+    res = admin.post("/api/llm/models", json={"providerId": pid, "models": [
+        {"providerModelId": "m1"}, {"providerModelId": "m2"}]})
+    data = res.json["data"]
+    assert res.status_code == 201 and (data["created"], data["updated"]) == (1, 1), data
+    stored = {str(d["_id"]) for d in db.LlmModel.find({"providerId": ObjectId(pid)})}
+    assert {m["id"] for m in data["models"]} == stored and old["id"] not in stored
+    [event] = db.LlmAuditEvent.find({"action": "model.registered", "details.new": True,
+                                     "details.models": 1})
+    assert [t["id"] for t in event["targets"][1:]] == [data["models"][0]["id"]]

@@ -172,3 +172,18 @@ def test_canary_never_leaves_through_the_upstream_paths(client, server, db, capl
     blob = "\n".join(texts)
     assert CANARY_KEY not in blob
     assert CANARY_KEY[4:-4] not in blob
+
+
+def test_discovered_items_meta_is_json_objects(client, server):
+    """meta.sources (shared, read-only in memory) reaches the page as an object of field
+    -> source, never as the text of a Python mapping."""
+    provider_type, srv = server
+    pid = add_provider(client, provider_type, srv.base_url)
+    res = client.get(f"/api/llm/providers/{pid}/discover")
+    assert res.status_code == 200, res.json
+    items = res.json["data"]["items"]
+    assert items
+    for item in items:
+        sources = item["meta"]["sources"]
+        assert isinstance(sources, dict), (item["providerModelId"], sources)
+        assert all(isinstance(v, str) for v in sources.values())
