@@ -30,6 +30,7 @@ from task_master_llm.store import (
     utcnow,
 )
 from task_master_llm.store.models import FACT_FIELDS
+from task_master_llm.store.providers import MODEL_COUNT
 
 log = logging.getLogger(__name__)
 
@@ -154,30 +155,21 @@ class ModelService:
         New models are enabled unless the entry says otherwise. Existing ones get the
         facts discovery reports (except admin-owned ones) and a new ``lastSyncedAt``.
         """
-        provider = self.providers.get(provider_id)
+        # the write is marked on the provider until its count follows (a recount meanwhile
+        # would count the new models before the $inc below counts them again)
+        provider = self.providers.begin_model_writes(provider_id)
+        assert provider is not None
         pid = provider["_id"]
         wanted = [e["providerModelId"] for e in entries]
-        existing = self.store.by_provider_model_ids(pid, wanted)
-        now = utcnow()
-        specs = [
-            self._upsert(pid, entry, existing.get(entry["providerModelId"]), now)
-            for entry in entries
-        ]
-        upserts = [UpdateOne(match, update, upsert=True) for match, update in specs]
-        # what was written, known without reading it back: a new model's whole document
-        # (inserted as it is), an existing one's as read before with the update applied
-        models: list[dict[str, Any] | None] = [
-            _written(spec, existing.get(m), None if m in existing else ObjectId())
-            for spec, m in zip(specs, wanted, strict=True)
-        ]
-        operations: list[InsertOne | UpdateOne] = [
-            upsert if m in existing else InsertOne(doc)
-            for upsert, m, doc in zip(upserts, wanted, models, strict=True)
-        ]
-        created, updated, lost, revived = self.store.bulk_upsert(operations, upserts)
-        # count what was created on the provider; its document also says whether a
-        # delete began meanwhile
-        current = self._count_models(pid, created)
+        try:
+            existing, models, (operations, upserts) = self._prepare(pid, entries, wanted)
+            created, updated, lost, revived = self.store.bulk_upsert(operations, upserts)
+        except BaseException:
+            self._end_writes_quietly(pid)  # what was written is counted by a recount
+            raise
+        # count what was created on the provider and end the mark; its document also says
+        # whether a delete began meanwhile
+        current = self._end_writes(pid, created)
         if current is None or current.get("deleting"):
             # the provider was deleted meanwhile: finish its cascade for what we wrote
             self.store.delete_by_provider(pid)
@@ -310,29 +302,69 @@ class ModelService:
             )
         detached = self.agents.detach_from_models([doc["_id"]], deadline) if users else []
         self.agents.drop_fallbacks([doc["_id"]], deadline)
-        if self.store.remove(doc["_id"]) and isinstance(doc.get("providerId"), ObjectId):
-            self._count_models(doc["providerId"], -1)
+        pid = doc.get("providerId")
+        if not isinstance(pid, ObjectId):
+            self.store.remove(doc["_id"])
+        elif self.providers.begin_model_writes(pid, deleting_ok=True) is None:
+            self.store.remove(doc["_id"])  # its provider is gone: no count to keep
+        else:
+            try:
+                removed = self.store.remove(doc["_id"])
+            except BaseException:
+                self._end_writes_quietly(pid)
+                raise
+            self._end_writes(pid, -1 if removed else 0)
         log.info("model deleted id=%s agents=%d", doc["_id"], len(detached))
         self.audit.record("model.deleted", model_target(doc),
                           details={"force": force, "detachedAgents": len(detached)})
         return {"id": str(doc["_id"]), "detachedAgents": detached}
 
     # --- helpers ---------------------------------------------------------------------
-    def _count_models(self, provider_id: ObjectId, n: int) -> dict[str, Any] | None:
-        """Count ``n`` models more (or fewer) on a provider; its document as it is now
-        (None: gone). A stored count that is missing or odd (written by other code) is
-        not added to but replaced by the provider's models counted now."""
-        doc = self.providers.add_models(provider_id, n)
-        if doc is not None:
+    def _prepare(
+        self, pid: ObjectId, entries: list[Mapping[str, Any]], wanted: list[str]
+    ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any] | None],
+               tuple[list[InsertOne | UpdateOne], list[UpdateOne]]]:
+        """A registration's writes: the models found before it, what each entry's model
+        will be once written (known without reading it back: a new model's whole
+        document, inserted as it is; an existing one's as read with the update applied),
+        and the bulk operations (inserts for the new, upserts for the found) with each
+        one's upsert (what a lost insert race runs instead)."""
+        existing = self.store.by_provider_model_ids(pid, wanted)
+        now = utcnow()
+        specs = [
+            self._upsert(pid, entry, existing.get(entry["providerModelId"]), now)
+            for entry in entries
+        ]
+        upserts = [UpdateOne(match, update, upsert=True) for match, update in specs]
+        models: list[dict[str, Any] | None] = [
+            _written(spec, existing.get(m), None if m in existing else ObjectId())
+            for spec, m in zip(specs, wanted, strict=True)
+        ]
+        operations: list[InsertOne | UpdateOne] = [
+            upsert if m in existing else InsertOne(doc)
+            for upsert, m, doc in zip(upserts, wanted, models, strict=True)
+        ]
+        return existing, models, (operations, upserts)
+
+    def _end_writes(self, provider_id: ObjectId, n: int) -> dict[str, Any] | None:
+        """End a write of a provider's models, counting ``n`` models more (or fewer); its
+        document as it is now (None: gone). A stored count that is missing or odd (written
+        by other code) is not added to but replaced by the provider's models counted now."""
+        doc, counted_n = self.providers.end_model_writes(provider_id, n)
+        if doc is None or counted_n:
             return doc
-        doc = self.providers.find(provider_id)
-        if doc is None:
-            return None
         counted = self.store.count_by_provider([provider_id]).get(provider_id, 0)
         if self.providers.set_model_count(doc, counted):
-            return {**doc, "modelCount": counted}
-        # another writer stored a count meanwhile: add to it
-        return self.providers.add_models(provider_id, n) or self.providers.find(provider_id)
+            return {**doc, MODEL_COUNT: counted}
+        return doc  # another write is under way: a later read or recount corrects it
+
+    def _end_writes_quietly(self, provider_id: ObjectId) -> None:
+        """End a write that failed (its count is corrected by a later recount); an error
+        here (the database down) leaves the mark to go stale."""
+        try:
+            self.providers.end_model_writes(provider_id, 0)
+        except Exception:  # noqa: BLE001 - the write's own error is the one to raise
+            log.warning("could not end the model write mark of provider %s", provider_id)
 
     def _upsert(
         self,

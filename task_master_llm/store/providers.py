@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -25,6 +26,12 @@ from task_master_llm.store.summaries import PROVIDER_SUMMARY
 #: how many models a provider has: kept by the registry's writes (``$inc``), recounted at
 #: start-up and when one provider is read, so the providers list reads no model
 MODEL_COUNT = "modelCount"
+#: how many writes of its models are under way (a registration, a model delete), and when
+#: the last began: a recount corrects no count while one is (their ``$inc`` is still to
+#: come), unless the last began longer than :data:`STALE_WRITES` ago (a crashed writer)
+MODEL_WRITES = "modelWrites"
+MODEL_WRITES_AT = "modelWritesAt"
+STALE_WRITES = timedelta(minutes=10)
 
 
 def stored_model_count(doc: Mapping[str, Any]) -> int | None:
@@ -32,6 +39,25 @@ def stored_model_count(doc: Mapping[str, Any]) -> int | None:
     flag); None when it is missing or odd (other code wrote it): it is counted instead."""
     value = doc.get(MODEL_COUNT)
     return value if type(value) is int and value >= 0 else None
+
+
+def _correction(
+    doc: Mapping[str, Any], counted: int
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The filter and update that set ``doc``'s stored count to ``counted`` only if the
+    provider is as ``doc`` was read (same count, same writes under way); None when there
+    is nothing to correct or a write of its models is under way (a stale one is ended)."""
+    writes, began = doc.get(MODEL_WRITES), doc.get(MODEL_WRITES_AT)
+    busy = type(writes) is int and writes > 0
+    stale = busy and began is not None and began < utcnow() - STALE_WRITES
+    if busy and not stale or stored_model_count(doc) == counted and not stale:
+        return None
+    match = {"_id": doc["_id"], MODEL_COUNT: doc.get(MODEL_COUNT), MODEL_WRITES: writes}
+    update: dict[str, Any] = {MODEL_COUNT: counted}
+    if stale:  # a writer that never ended (a crash): its models are in ``counted``
+        match[MODEL_WRITES_AT] = began
+        update[MODEL_WRITES] = 0
+    return match, {"$set": update}
 
 
 class ProviderStore:
@@ -120,41 +146,67 @@ class ProviderStore:
         return {d["_id"]: d for d in cursor}
 
     # --- the model count kept on each provider ----------------------------------------
-    def add_models(self, provider_id: ObjectId, n: int) -> dict[str, Any] | None:
-        """Count ``n`` models more (or fewer) for a provider and return its document as it
-        is now, being deleted or not. None when it is gone, or when its stored count is
-        missing or odd (not an integer, or it would go below 0: only a recount can tell
-        the true one) and was left as it was."""
-        return self.collection.find_one_and_update(
-            {"_id": provider_id, MODEL_COUNT: {"$type": "int", "$gte": max(0, -n)}},
-            {"$inc": {MODEL_COUNT: n}},
+    def begin_model_writes(self, provider_id: Any, *, deleting_ok: bool = False
+                           ) -> dict[str, Any] | None:
+        """Mark a write of a provider's models as under way (until :meth:`end_model_writes`)
+        and return the provider. 404 when it is missing, malformed or being deleted;
+        with ``deleting_ok`` (a model delete) a provider being deleted is marked too and
+        a missing one is None."""
+        oid = parse_object_id(provider_id, "provider")
+        match: dict[str, Any] = {"_id": oid}
+        if not deleting_ok:
+            match["deleting"] = {"$ne": True}
+        doc = self.collection.find_one_and_update(
+            match, {"$inc": {MODEL_WRITES: 1}, "$set": {MODEL_WRITES_AT: utcnow()}},
             return_document=ReturnDocument.AFTER,
         )
+        if doc is None and not deleting_ok:
+            raise NotFound(f"No provider with id {str(provider_id)[:64]!r}.")
+        return doc
+
+    def end_model_writes(
+        self, provider_id: ObjectId, n: int
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """End a write begun by :meth:`begin_model_writes`, counting ``n`` models more (or
+        fewer) in the same update. Returns the provider as it is now (being deleted or not;
+        None when it is gone) and whether ``n`` was counted: not when the stored count is
+        missing or odd (not an integer, or it would go below 0), which only a recount can
+        tell."""
+        doc = self.collection.find_one_and_update(
+            {"_id": provider_id, MODEL_COUNT: {"$type": "int", "$gte": max(0, -n)}},
+            {"$inc": {MODEL_COUNT: n, MODEL_WRITES: -1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is not None:
+            return doc, True
+        return self.collection.find_one_and_update(
+            {"_id": provider_id}, {"$inc": {MODEL_WRITES: -1}},
+            return_document=ReturnDocument.AFTER,
+        ), False
 
     def set_model_count(self, doc: Mapping[str, Any], counted: int) -> bool:
         """Correct a provider's stored count to ``counted`` (read from the models after
-        ``doc`` was read), unless a registration changed the count meanwhile: its ``$inc``
-        is then newer than what was counted. True when the count was corrected."""
-        if stored_model_count(doc) == counted:
+        ``doc`` was read). Not while a write of its models is under way, nor when one
+        began or ended meanwhile (its ``$inc`` is then newer than what was counted). True
+        when the count was corrected."""
+        operation = _correction(doc, counted)
+        if operation is None:
             return False
-        match = {"_id": doc["_id"], MODEL_COUNT: doc.get(MODEL_COUNT)}  # None: missing
-        return self.collection.update_one(
-            match, {"$set": {MODEL_COUNT: counted}}).modified_count == 1
+        return self.collection.update_one(*operation).modified_count == 1
 
     def set_model_counts(self, docs: list[dict[str, Any]], counts: Mapping[Any, int]) -> int:
         """:meth:`set_model_count` for many providers in one bulk write; how many changed."""
-        operations = [
-            UpdateOne({"_id": d["_id"], MODEL_COUNT: d.get(MODEL_COUNT)},
-                      {"$set": {MODEL_COUNT: counts.get(d["_id"], 0)}})
-            for d in docs if stored_model_count(d) != counts.get(d["_id"], 0)
-        ]
+        operations = [UpdateOne(*op) for op in (
+            _correction(d, counts.get(d["_id"], 0)) for d in docs) if op is not None]
         if not operations:
             return 0
         return self.collection.bulk_write(operations, ordered=False).modified_count
 
     def model_count_docs(self) -> list[dict[str, Any]]:
-        """Every provider's id and stored model count (the recount's starting point)."""
-        return list(self.collection.find({}, {MODEL_COUNT: 1}))
+        """Every provider's id, stored model count and writes under way (the recount's
+        starting point)."""
+        return list(self.collection.find(
+            {}, {MODEL_COUNT: 1, MODEL_WRITES: 1, MODEL_WRITES_AT: 1}))
 
     def deleting_ids(self) -> list[ObjectId]:
         """Ids of providers whose delete has begun (their models are hidden)."""

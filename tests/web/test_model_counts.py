@@ -183,3 +183,89 @@ def test_a_model_another_writer_created_first_is_counted_once_and_audited_as_ref
                     for e in db.LlmAuditEvent.find({"action": "model.registered"}))
     # "raced" was created once, by the other writer; this registration refreshed it
     assert events == [(["fresh"], True), (["raced"], False), (["raced"], True)]
+
+
+def test_a_recount_during_a_registration_counts_its_models_once(
+        admin: FlaskClient, app: Any, db: Database, monkeypatch: Any) -> None:
+    """A read of the provider (which recounts) between the registration's write and its
+    ``$inc`` must not store a count that the ``$inc`` then adds to again."""
+    services = app.extensions["task_master_llm"]
+    provider = make_provider(admin)
+    register(admin, provider["id"], "m0")
+    store = services.stores.models
+    original = store.bulk_upsert
+    seen: list[int] = []
+
+    def write_then_recount(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        seen.append(services.providers.get(provider["id"])["modelCount"])  # exact: 3
+        services.providers.recount_models()  # what another worker's start-up does
+        return out
+
+    monkeypatch.setattr(store, "bulk_upsert", write_then_recount)
+    register(admin, provider["id"], "m1", "m2")
+    assert seen == [3]
+    assert _stored(db, provider["id"]) == 3
+    assert _listed(admin) == {"openai main": 3}
+    doc = db.LlmProvider.find_one({"_id": ObjectId(provider["id"])})
+    assert doc["modelWrites"] == 0  # the mark ended
+
+
+def test_a_recount_during_a_model_delete_counts_it_once(
+        admin: FlaskClient, app: Any, db: Database, monkeypatch: Any) -> None:
+    services = app.extensions["task_master_llm"]
+    provider = make_provider(admin)
+    models = register(admin, provider["id"], "m1", "m2", "m3")
+    store = services.stores.models
+    original = store.remove
+
+    def remove_then_recount(model_id: Any) -> bool:
+        out = original(model_id)
+        services.providers.get(provider["id"])
+        services.providers.recount_models()
+        return out
+
+    monkeypatch.setattr(store, "remove", remove_then_recount)
+    assert admin.delete(f"/api/llm/models/{models[0]['id']}").status_code == 200
+    assert _stored(db, provider["id"]) == 2 and _listed(admin) == {"openai main": 2}
+
+
+def test_a_failed_registration_ends_its_mark(admin: FlaskClient, app: Any, db: Database,
+                                             monkeypatch: Any) -> None:
+    services = app.extensions["task_master_llm"]
+    provider = make_provider(admin)
+
+    def connection_lost(*args: Any, **kwargs: Any) -> Any:
+        from pymongo.errors import AutoReconnect
+
+        raise AutoReconnect("connection lost during the write")
+
+    monkeypatch.setattr(services.stores.models, "bulk_upsert", connection_lost)
+    res = admin.post("/api/llm/models", json={"providerId": provider["id"],
+                                              "models": [{"providerModelId": "m1"}]})
+    assert res.status_code == 503 and res.json["error"]["code"] == "database_unavailable"
+    doc = db.LlmProvider.find_one({"_id": ObjectId(provider["id"])})
+    assert doc["modelWrites"] == 0
+
+
+def test_a_crashed_writers_mark_goes_stale(admin: FlaskClient, app: Any, db: Database) -> None:
+    from datetime import timedelta
+
+    from task_master_llm.store import utcnow
+
+    services = app.extensions["task_master_llm"]
+    provider = make_provider(admin)
+    register(admin, provider["id"], "m1", "m2")
+    oid = ObjectId(provider["id"])
+    # a registration began a minute ago and has not ended: its count is left alone
+    db.LlmProvider.update_one({"_id": oid}, {"$set": {
+        "modelWrites": 1, "modelWritesAt": utcnow() - timedelta(minutes=1), "modelCount": 7}})
+    assert services.providers.recount_models() == 0
+    assert admin.get(f"/api/llm/providers/{oid}").json["data"]["modelCount"] == 2  # exact
+    assert _stored(db, provider["id"]) == 7
+    # one that began an hour ago crashed: the recount corrects the count and ends its mark
+    db.LlmProvider.update_one({"_id": oid}, {"$set": {
+        "modelWritesAt": utcnow() - timedelta(hours=1)}})
+    assert services.providers.recount_models() == 1
+    doc = db.LlmProvider.find_one({"_id": oid})
+    assert (doc["modelCount"], doc["modelWrites"]) == (2, 0)
