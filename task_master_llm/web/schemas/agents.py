@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from task_master_llm.web.schemas.common import ObjectIdField, StrippedSchema, UtcDateTime
+from task_master_llm.web.schemas.common import (
+    ObjectIdField,
+    PageSchema,
+    StrippedSchema,
+    UtcDateTime,
+)
 from task_master_llm.web.schemas.lifecycle import LifecycleSchema
 from task_master_llm.web.schemas.models import ProviderSummarySchema
 
@@ -134,13 +139,9 @@ class AgentListQuerySchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
-class AgentPageSchema(Schema):
+class AgentPageSchema(PageSchema):
     """One page of ``GET /api/agents``, by name."""
 
     items = fields.List(fields.Nested(AgentSchema), required=True)
-    hasMore = fields.Boolean(required=True, metadata={
-        "description": "Whether another page follows this one"})
     total = fields.Integer(required=True, allow_none=True, metadata={
         "description": "Every agent, exact, when this page reaches the end (null otherwise)"})
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from task_master_llm.core.audit import ACTIONS, TARGET_TYPES
-from task_master_llm.web.schemas.common import FlagField, ObjectIdField, UtcDateTime
+from task_master_llm.web.schemas.common import (
+    ObjectIdField,
+    PageQuerySchema,
+    PageSchema,
+    UtcDateTime,
+)
 
 #: what ``action`` may be: an action, or the part before its dot (all of that kind)
 ACTION_FILTERS = sorted(ACTIONS | {a.split(".")[0] for a in ACTIONS})
 
 
-class AuditListQuerySchema(Schema):
+class AuditListQuerySchema(PageQuerySchema):
     """Query string of ``GET /audit`` (other parameters are ignored)."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     targetId = fields.String(validate=validate.Length(min=1, max=200), metadata={
         "description": "Only events about this record (a provider, model or agent id, a "
@@ -24,11 +26,6 @@ class AuditListQuerySchema(Schema):
         "description": "Only events about this kind of record"})
     action = fields.String(validate=validate.OneOf(ACTION_FILTERS), metadata={
         "description": "One action (provider.deleted), or every action of a kind (provider)"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
-    count = FlagField(load_default=False, metadata={
-        "description": "Count every match for total (one more query; without it total is "
-                       "null unless this page reaches the end)"})
 
 
 class AuditTargetSchema(Schema):
@@ -64,14 +61,7 @@ class AuditEventSchema(Schema):
     details = fields.Dict()
 
 
-class AuditPageSchema(Schema):
+class AuditPageSchema(PageSchema):
     """One page of ``GET /audit``, newest first."""
 
     items = fields.List(fields.Nested(AuditEventSchema), required=True)
-    hasMore = fields.Boolean(required=True, metadata={
-        "description": "Whether another page follows this one"})
-    total = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "Every match, exact: counted when count=true, else known only when "
-                       "this page reaches the end (null otherwise)"})
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)

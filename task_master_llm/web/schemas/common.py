@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
-from marshmallow import Schema, fields, pre_load
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 from marshmallow import ValidationError as MarshmallowValidationError
 
 from task_master_llm.errors import ValidationError
@@ -118,3 +118,29 @@ def storable_json(value: Any) -> None:
     problem = storable_problem(value)
     if problem:
         raise MarshmallowValidationError(problem)
+
+
+class PageQuerySchema(Schema):
+    """The paging parameters of a list that counts only when asked (``GET /models``,
+    ``GET /audit``); other parameters are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+    count = FlagField(load_default=False, metadata={
+        "description": "Count every match for total (one more query; without it total is "
+                       "null unless this page reaches the end)"})
+
+
+class PageSchema(Schema):
+    """One page of a list read with ``limit + 1``: subclasses add ``items``."""
+
+    hasMore = fields.Boolean(required=True, metadata={
+        "description": "Whether another page follows this one"})
+    total = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Every match, exact: counted when count=true, else known only when "
+                       "this page reaches the end (null otherwise)"})
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)

@@ -11,6 +11,8 @@ from task_master_llm.store.models import FACT_FIELDS
 from task_master_llm.web.schemas.common import (
     FlagField,
     ObjectIdField,
+    PageQuerySchema,
+    PageSchema,
     StrictBoolean,
     UtcDateTime,
     storable_json,
@@ -117,21 +119,13 @@ class ModelUpdateSchema(_Strip):
                        "catalog gave (kept in meta.discovered), no longer admin-owned"})
 
 
-class ModelListQuerySchema(Schema):
+class ModelListQuerySchema(PageQuerySchema):
     """Query string of ``GET /models`` (other parameters are ignored)."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     providerId = ObjectIdField(metadata={"description": "Only this provider's models"})
     enabled = fields.Boolean()
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "Text in the model's id or name"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
-    count = FlagField(load_default=False, metadata={
-        "description": "Count every match for total (one more query; without it total is "
-                       "null unless this page reaches the end)"})
 
 
 class ModelDeleteQuerySchema(Schema):
@@ -195,17 +189,10 @@ class ModelUpdateResultSchema(ModelSchema):
         "description": "agents that had it as a fallback model and no longer do (disabled)"})
 
 
-class ModelPageSchema(Schema):
+class ModelPageSchema(PageSchema):
     """One page of ``GET /models``."""
 
     items = fields.List(fields.Nested(ModelSchema), required=True)
-    hasMore = fields.Boolean(required=True, metadata={
-        "description": "Whether another page follows this one"})
-    total = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "Every match, exact: counted when count=true, else known only when "
-                       "this page reaches the end (null otherwise)"})
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
 
 
 class ModelRegisterResultSchema(Schema):
