@@ -40,11 +40,6 @@ from task_master_llm.store.providers import stored_model_count
 log = logging.getLogger(__name__)
 
 
-def _stored_count(doc: Mapping[str, Any], counted: Mapping[Any, int]) -> int:
-    """A provider's stored model count, or what was counted for it when it has none."""
-    stored = stored_model_count(doc)
-    return stored if stored is not None else counted.get(doc["_id"], 0)
-
 #: API field -> attribute of the adapter's FieldRule
 _RULED_FIELDS = {
     "apiKey": "api_key",
@@ -81,12 +76,8 @@ class ProviderService:
         them (one query; a provider written without a count by other code has its models
         counted, and the count stored, once)."""
         docs = self.store.all()
-        missing = [d for d in docs if stored_model_count(d) is None]
-        counted: dict[Any, int] = {}
-        if missing:  # counted once: the counts are stored for the next reads
-            counted = self.models.count_by_provider([d["_id"] for d in missing])
-            self.store.set_model_counts(missing, counted)
-        return [self.to_api(d, _stored_count(d, counted)) for d in docs]
+        counts = self._model_counts(docs)
+        return [self.to_api(d, counts[d["_id"]]) for d in docs]
 
     def get(self, provider_id: Any) -> dict[str, Any]:
         """One provider as an API object, its models counted (an indexed count of one
@@ -96,12 +87,15 @@ class ProviderService:
         self.store.set_model_count(doc, count)
         return self.to_api(doc, count)
 
-    def _model_count(self, doc: Mapping[str, Any]) -> int:
-        """A provider's stored model count, counted when it has none."""
-        stored = stored_model_count(doc)
-        if stored is not None:
-            return stored
-        return self.models.count_by_provider([doc["_id"]]).get(doc["_id"], 0)
+    def _model_counts(self, docs: list[dict[str, Any]]) -> dict[Any, int]:
+        """Each provider's stored model count; the providers without one (written by other
+        code) have their models counted, in one query, and the counts stored."""
+        missing = [d for d in docs if stored_model_count(d) is None]
+        counted: dict[Any, int] = {}
+        if missing:
+            counted = self.models.count_by_provider([d["_id"] for d in missing])
+            self.store.set_model_counts(missing, counted)
+        return {d["_id"]: stored_model_count(d) or counted.get(d["_id"], 0) for d in docs}
 
     def recount_models(self) -> int:
         """Correct every provider's stored model count (at start-up: models written by a
@@ -237,7 +231,7 @@ class ProviderService:
         if credentials_changed:
             self.agents.resync_provider(new["_id"], deadline)
         new = self.store.get(new["_id"])
-        return self.to_api(new, self._model_count(new))
+        return self.to_api(new, self._model_counts([new])[new["_id"]])
 
     def delete(self, provider_id: Any) -> dict[str, Any]:
         """Delete a provider and its models, in an order that a crash cannot break.
